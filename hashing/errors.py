@@ -1,0 +1,51 @@
+"""Domain errors of the hashing package.
+
+They carry a plain-language reason and no HTTP: the CLI prints them and the
+service maps each class to one status code.
+"""
+
+
+class HashingError(Exception):
+    """Base class: something about this input cannot be hashed."""
+
+
+class UnreadableImage(HashingError):
+    """The bytes are empty, truncated, not an image, or a format we cannot decode."""
+
+
+class ImageTooLarge(HashingError):
+    """The image declares more pixels than the configured limit (decompression-bomb guard)."""
+
+    def __init__(
+        self, max_pixels: int, width: int | None = None, height: int | None = None
+    ) -> None:
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+        size = (
+            f"{width}x{height} = {width * height:,} pixels"
+            if width and height
+            else "too many pixels"
+        )
+        super().__init__(f"image is too large: {size}, the limit is {max_pixels:,}")
+
+
+class LowQualityImage(HashingError):
+    """The image has too little detail for a reliable hash (e.g. PDQ quality < 50)."""
+
+    def __init__(self, algorithm: str, quality: int, minimum: int) -> None:
+        self.algorithm, self.quality, self.minimum = algorithm, quality, minimum
+        super().__init__(
+            f"image has too little detail to hash reliably "
+            f"({algorithm} quality {quality}, at least {minimum} needed)"
+        )
+
+
+class UnknownAlgorithm(HashingError):
+    """A hash names an algorithm this project does not support."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"unknown hash algorithm {name!r}; known: {', '.join(known)}")
+
+
+class InvalidHash(HashingError):
+    """A hash value is not well-formed for its algorithm (length, hex digits)."""

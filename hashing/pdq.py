@@ -1,0 +1,63 @@
+"""PDQ: Meta's 256-bit perceptual hash, hashbank's primary algorithm.
+
+Match at Hamming distance <= 31; refuse images whose PDQ quality is below 50
+(flat or nearly blank images, whose hashes collide with unrelated images).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from hashing.algorithm import BinaryCodec, Hash
+from hashing.errors import LowQualityImage
+
+# Order of pdqhash.compute_dihedral's results (and of the reference "dih" images).
+DIHEDRAL_NAMES = (
+    "original",
+    "rotate-90",
+    "rotate-180",
+    "rotate-270",
+    "flip-x",
+    "flip-y",
+    "flip-plus-1",
+    "flip-minus-1",
+)
+
+
+def _to_bytes(bits: np.ndarray) -> bytes:
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
+
+
+@dataclass(frozen=True)
+class PDQ(BinaryCodec):
+    name: str = "pdq"
+    bits: int = 256
+    threshold: int = 31
+    min_quality: int = 50
+
+    def compute(self, image: Image.Image) -> Hash:
+        """Hash a canonical RGB image; raises `LowQualityImage` below `min_quality`."""
+        bits, quality = pdqhash.compute(_pixels(image))
+        self._check_quality(int(quality))
+        return Hash(self.name, _to_bytes(bits), int(quality))
+
+    def compute_dihedral(self, image: Image.Image) -> list[Hash]:
+        """The 8 hashes of the image's rotations and flips, in `DIHEDRAL_NAMES` order.
+
+        A platform sends all 8 so that a rotated or mirrored re-upload still matches.
+        """
+        vectors, quality = pdqhash.compute_dihedral(_pixels(image))
+        self._check_quality(int(quality))
+        return [Hash(self.name, _to_bytes(v), int(quality)) for v in vectors]
+
+    def _check_quality(self, quality: int) -> None:
+        if quality < self.min_quality:
+            raise LowQualityImage(self.name, quality, self.min_quality)
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    if image.mode != "RGB":
+        raise ValueError("PDQ expects a canonical RGB image from hashing.load_image")
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
