@@ -1,7 +1,8 @@
 """The `hashbank` command: the survivor's client.
 
 `hashbank hash PATH...` hashes images on this device and prints the hashes;
-it never uses the network. Commands that talk to a hashbank service build on it.
+it never uses the network. The commands that talk to a service (submit,
+status, add, withdraw, match) live in `cli_cases`.
 """
 
 import json
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from hashing import cli_cases
 from hashing.algorithm import HashAlgorithm
 from hashing.errors import UnknownAlgorithm
 from hashing.files import FileResult, find_images, hash_files
@@ -133,6 +135,9 @@ def _as_table(results: list[FileResult], algorithms: list[HashAlgorithm]) -> Tab
                 str(r.path), "", f"[red]not hashed:[/red] {r.error}", *[""] * (len(algorithms) - 1)
             )
     return table
+
+
+cli_cases.register(app)
 
 
 def main() -> None:

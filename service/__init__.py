@@ -1,0 +1,1 @@
+"""hashbank service: the FastAPI app, storage and change-log sync."""

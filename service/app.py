@@ -1,0 +1,83 @@
+"""`create_app(settings)`: build the whole service from one settings object."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from index import IndexConfig
+from service.db import Database
+from service.deps import Services
+from service.errors import install_error_handlers
+from service.indexes import IndexSet
+from service.limits import BodySizeLimit
+from service.matching import Matcher
+from service.repository.cases import CaseRepository
+from service.repository.matches import MatchRepository
+from service.repository.platforms import PlatformRepository
+from service.routes import cases, health, platform
+from service.settings import Settings
+from service.sync import ChangeFollower
+from service.throttle import FailureThrottle
+
+JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is ~700 kB
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url)
+    db.create_schema()
+    indexes = IndexSet(IndexConfig(kind=settings.index_kind))
+    follower = ChangeFollower(
+        db,
+        indexes,
+        settings.snapshot_dir,
+        settings.sync_interval_seconds,
+        settings.snapshot_interval_seconds,
+    )
+    matches = MatchRepository(db)
+    return Services(
+        settings=settings,
+        db=db,
+        cases=CaseRepository(db),
+        platforms=PlatformRepository(db),
+        matches=matches,
+        follower=follower,
+        matcher=Matcher(indexes, matches, settings.max_match_batch, settings.max_image_pixels),
+        key_throttle=FailureThrottle(
+            settings.key_failures_allowed, settings.key_failure_window_seconds
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.follower.start()
+        try:
+            yield
+        finally:
+            services.follower.stop()
+            services.db.dispose()
+
+    app = FastAPI(
+        title="hashbank",
+        version="0.1.0",
+        summary="Perceptual-hash matching for survivor-initiated takedown of intimate images.",
+        description=(
+            "Survivors submit **hashes** of their images (never the images); platforms match "
+            "uploads against them and report what they did. Platform routes need an API key "
+            "in `X-API-Key`; case routes need the case key in `X-Case-Key`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",))
+    for module in (cases, platform, health):
+        app.include_router(module.router)
+    logging.getLogger("hashbank").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,79 @@
+"""Annotated dependencies: how routes get the services, the caller and the client address."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from service.db import Database
+from service.matching import Matcher
+from service.repository.cases import CaseRepository
+from service.repository.matches import MatchRepository
+from service.repository.platforms import Caller, PlatformRepository
+from service.settings import Settings
+from service.sync import ChangeFollower
+from service.throttle import FailureThrottle
+
+
+@dataclass
+class Services:
+    """Everything one app instance owns; built by `create_app`, kept on `app.state`."""
+
+    settings: Settings
+    db: Database
+    cases: CaseRepository
+    platforms: PlatformRepository
+    matches: MatchRepository
+    follower: ChangeFollower
+    matcher: Matcher
+    key_throttle: FailureThrottle
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+CaseKey = Annotated[
+    str,
+    Header(
+        alias="X-Case-Key",
+        description="The secret case key shown when the case was created",
+        min_length=1,
+        max_length=200,
+    ),
+]
+
+
+def _api_key(
+    x_api_key: Annotated[str | None, Header(description="Your platform API key")] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str | None:
+    if x_api_key:
+        return x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+ApiKeyDep = Annotated[str | None, Depends(_api_key)]
+
+
+def require_scope(scope: str) -> object:
+    def dependency(services: ServicesDep, key: ApiKeyDep) -> Caller:
+        return services.platforms.authenticate(key, scope)
+
+    return Depends(dependency)
+
+
+MatchCaller = Annotated[Caller, require_scope("match")]
+FeedbackCaller = Annotated[Caller, require_scope("feedback")]
+SyncCaller = Annotated[Caller, require_scope("sync")]

@@ -1,0 +1,92 @@
+"""The match policy: from a platform's hashes (or image) to recorded matches.
+
+One place decides what counts as a match, so the batch route, the image route
+and the benchmark all agree: each item is searched with all of its dihedral
+variants at its algorithm's threshold, the best distance per stored hash wins,
+and only hashes still active in the database are reported.
+"""
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from hashing import PDQ_ALGORITHM, HashingError, get_algorithm, load_image
+from service.errors import ApiError
+from service.repository.matches import Hit, MatchRepository
+from service.validation import parse_one
+
+
+class Searcher(Protocol):
+    def search(
+        self, algorithm: str, queries: Sequence[Sequence[bytes]], radius: int
+    ) -> list[dict[int, int]]:
+        """Per query group (an item and its variants): stored id -> best distance."""
+        ...
+
+
+class MatchItem(Protocol):
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def variants(self) -> list[str]: ...
+
+
+class Matcher:
+    def __init__(
+        self, searcher: Searcher, matches: MatchRepository, max_batch: int, max_image_pixels: int
+    ) -> None:
+        self.searcher, self.matches = searcher, matches
+        self.max_batch, self.max_image_pixels = max_batch, max_image_pixels
+
+    def match_items(
+        self, platform_id: int, items: Sequence[MatchItem]
+    ) -> list[list[dict[str, Any]]]:
+        if len(items) > self.max_batch:
+            raise ApiError(
+                413,
+                "batch_too_large",
+                f"at most {self.max_batch} items per request, got {len(items)}",
+            )
+        groups: dict[str, list[tuple[int, list[bytes]]]] = {}
+        problems: list[dict[str, Any]] = []
+        for i, item in enumerate(items):
+            try:
+                parsed = [parse_one(item.algorithm, text) for text in [item.hash, *item.variants]]
+            except HashingError as exc:
+                problems.append({"location": f"items.{i}", "reason": str(exc)})
+                continue
+            groups.setdefault(parsed[0].algorithm, []).append((i, [p.value for p in parsed]))
+        if problems:
+            raise ApiError(422, "invalid_hash", "some items are not valid hashes", problems)
+        hits = [
+            hit for algorithm, group in groups.items() for hit in self._search(algorithm, group)
+        ]
+        results: list[list[dict[str, Any]]] = [[] for _ in items]
+        for m in self.matches.record(platform_id, hits):
+            results[m.item].append(
+                {"match_id": m.match_id, "algorithm": m.algorithm, "distance": m.distance}
+            )
+        return results
+
+    def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
+        """Hash image bytes in memory (all 8 dihedral PDQ hashes) and match them."""
+        image = load_image(data, max_pixels=self.max_image_pixels)
+        variants = PDQ_ALGORITHM.compute_dihedral(image)
+        del image
+        hits = self._search(PDQ_ALGORITHM.name, [(0, [v.value for v in variants])])
+        recorded = self.matches.record(platform_id, hits)
+        quality = variants[0].quality or 0
+        return [
+            {"match_id": m.match_id, "algorithm": m.algorithm, "distance": m.distance}
+            for m in recorded
+        ], quality
+
+    def _search(self, algorithm: str, group: list[tuple[int, list[bytes]]]) -> list[Hit]:
+        radius = get_algorithm(algorithm).threshold
+        found = self.searcher.search(algorithm, [codes for _, codes in group], radius)
+        return [
+            Hit(item=i, signal_id=signal_id, algorithm=algorithm, distance=distance)
+            for (i, _), best in zip(group, found, strict=True)
+            for signal_id, distance in sorted(best.items(), key=lambda kv: kv[1])
+        ]

@@ -1,0 +1,179 @@
+"""SQLAlchemy 2.0 models: the database is the source of truth for everything.
+
+Names follow DESIGN.md: a *signal* is one distinct hash value (algorithm +
+bytes) held once however many cases submit it; `case_signals` says which case
+submitted which signal and whether that submission is still in force.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Integer primary keys that are BIGINT on PostgreSQL and still SQLite's rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns timezone-aware UTC datetimes, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: hashbank stores UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+    links: Mapped[list["CaseSignal"]] = relationship(
+        back_populates="case", order_by="CaseSignal.signal_id"
+    )
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("algorithm", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+    quality: Mapped[int | None]
+    # active: matches; withdrawn: no case holds it any more; disputed: suspended.
+    state: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseSignal(Base):
+    __tablename__ = "case_signals"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="links")
+    signal: Mapped[Signal] = relationship()
+
+
+class Platform(Base):
+    __tablename__ = "platforms"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # public, for revoking
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(64))  # space-separated
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    platform: Mapped[Platform] = relationship()
+
+
+class Match(Base):
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"))
+    outcome: Mapped[str] = mapped_column(String(20))  # pending_review, removed, not_violating
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Change(Base):
+    """The change log: every change to what matches, in commit order (`seq`)."""
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"))
+    op: Mapped[str] = mapped_column(String(8))  # add, remove
+    state: Mapped[str] = mapped_column(String(16))  # the signal's state after the change
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    signal: Mapped[Signal] = relationship()
+
+
+class Counter(Base):
+    """Named counters; the `changes` row is incremented under the writer's lock."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEvent(Base):
+    """Append-only: every state change and admin action. Never holds a secret or hash value."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,215 @@
+"""Cases: a survivor's submission, its secret key, its hashes, and what became of them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from service.credentials import hash_secret, new_case_key, new_public_id, secret_matches
+from service.db import Database
+from service.errors import ApiError, Unauthorized
+from service.models import Case, CaseSignal, Feedback, Match, Platform, utcnow
+from service.repository import audit
+from service.repository.signals import (
+    ACTIVE,
+    WITHDRAWN,
+    SignalInput,
+    fold_duplicates,
+    get_or_create,
+    held_by_active_case,
+    set_state,
+)
+
+# Compared against when a case id is unknown, so both failures take the same time.
+_DUMMY_HASH = hash_secret("no such case")
+
+
+@dataclass(frozen=True)
+class CaseHash:
+    algorithm: str
+    hash: str
+    state: str
+    added_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    match_id: str
+    platform: str
+    outcome: str
+    matched_at: datetime
+    reported_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    case_id: str
+    state: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+    hashes: list[CaseHash]
+    match_count: int
+    outcome_counts: dict[str, int]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewCase:
+    case_id: str
+    case_key: str  # shown once, never stored
+    status: CaseStatus
+
+
+class CaseRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, inputs: list[SignalInput]) -> NewCase:
+        key = new_case_key()
+        with self.db.transaction() as session:
+            case = Case(
+                public_id=new_public_id("c_"),
+                key_hash=hash_secret(key),
+                state=ACTIVE,
+                created_at=utcnow(),
+            )
+            session.add(case)
+            session.flush()
+            added = self._link(session, case, inputs)
+            audit.record(session, "survivor", "case.create", "case", case.public_id, hashes=added)
+            status = self._status(session, case)
+        return NewCase(case.public_id, key, status)
+
+    def status(self, case_id: str, key: str) -> CaseStatus:
+        with self.db.transaction(read_only=True) as session:
+            return self._status(session, self._authorised(session, case_id, key))
+
+    def add(self, case_id: str, key: str, inputs: list[SignalInput]) -> CaseStatus:
+        with self.db.transaction() as session:
+            case = self._authorised(session, case_id, key)
+            if case.state != ACTIVE:
+                raise ApiError(409, "case_withdrawn", "this case was withdrawn; create a new one")
+            added = self._link(session, case, inputs)
+            audit.record(
+                session, "survivor", "case.add_hashes", "case", case.public_id, hashes=added
+            )
+            return self._status(session, case)
+
+    def withdraw(self, case_id: str, key: str) -> CaseStatus:
+        with self.db.transaction() as session:
+            case = self._authorised(session, case_id, key)
+            if case.state == ACTIVE:
+                now = utcnow()
+                case.state, case.withdrawn_at = WITHDRAWN, now
+                for link in case.links:
+                    if link.state == ACTIVE:
+                        link.state, link.withdrawn_at = WITHDRAWN, now
+                session.flush()
+                for link in case.links:
+                    if link.signal.state != WITHDRAWN and not held_by_active_case(
+                        session, link.signal_id
+                    ):
+                        set_state(session, link.signal, WITHDRAWN)
+                audit.record(
+                    session,
+                    "survivor",
+                    "case.withdraw",
+                    "case",
+                    case.public_id,
+                    hashes=len(case.links),
+                )
+            return self._status(session, case)
+
+    def verify(self, case_id: str, key: str) -> bool:
+        """True when the key opens the case (for the throttle's bookkeeping)."""
+        with self.db.transaction(read_only=True) as session:
+            case = session.scalar(select(Case).where(Case.public_id == case_id))
+            return secret_matches(key, case.key_hash if case else _DUMMY_HASH) and case is not None
+
+    # -- internals ------------------------------------------------------------------
+
+    def _authorised(self, session: Session, case_id: str, key: str) -> Case:
+        case = session.scalar(
+            select(Case)
+            .where(Case.public_id == case_id)
+            .options(selectinload(Case.links).selectinload(CaseSignal.signal))
+        )
+        if not secret_matches(key, case.key_hash if case else _DUMMY_HASH) or case is None:
+            raise Unauthorized("case id or case key is wrong")
+        return case
+
+    def _link(self, session: Session, case: Case, inputs: list[SignalInput]) -> int:
+        held = {link.signal_id for link in case.links}
+        added = 0
+        for item in fold_duplicates(inputs):
+            signal = get_or_create(session, item)
+            if signal.id not in held:
+                session.add(
+                    CaseSignal(
+                        case_id=case.id, signal_id=signal.id, state=ACTIVE, added_at=utcnow()
+                    )
+                )
+                held.add(signal.id)
+                added += 1
+        session.flush()
+        session.refresh(case, ["links"])
+        return added
+
+    def _status(self, session: Session, case: Case) -> CaseStatus:
+        hashes = [
+            CaseHash(
+                algorithm=link.signal.algorithm,
+                hash=link.signal.value.hex(),
+                state=WITHDRAWN if link.state == WITHDRAWN else link.signal.state,
+                added_at=link.added_at,
+                withdrawn_at=link.withdrawn_at,
+            )
+            for link in case.links
+        ]
+        outcomes = self._outcomes(session, case)
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.outcome] = counts.get(o.outcome, 0) + 1
+        return CaseStatus(
+            case.public_id,
+            case.state,
+            case.created_at,
+            case.withdrawn_at,
+            hashes,
+            len(outcomes),
+            counts,
+            outcomes,
+        )
+
+    def _outcomes(self, session: Session, case: Case) -> list[Outcome]:
+        """Each match on this case's hashes since it submitted them, with its latest report."""
+        since = {link.signal_id: link.added_at for link in case.links}
+        if not since:
+            return []
+        rows = session.execute(
+            select(Match, Platform.name)
+            .join(Platform, Platform.id == Match.platform_id)
+            .where(Match.signal_id.in_(since))
+            .order_by(Match.id)
+        ).all()
+        matches = [(m, name) for m, name in rows if m.created_at >= since[m.signal_id]]
+        latest: dict[int, Feedback] = {}
+        if matches:
+            for fb in session.scalars(
+                select(Feedback)
+                .where(Feedback.match_id.in_([m.id for m, _ in matches]))
+                .order_by(Feedback.id)
+            ):
+                latest[fb.match_id] = fb
+        return [
+            Outcome(
+                match_id=m.public_id,
+                platform=name,
+                outcome=latest[m.id].outcome if m.id in latest else "matched",
+                matched_at=m.created_at,
+                reported_at=latest[m.id].created_at if m.id in latest else None,
+            )
+            for m, name in matches
+        ]

@@ -1,0 +1,72 @@
+"""The change log: written in the same transaction as the change it records.
+
+Sequence numbers come from a counter row incremented under the transaction's
+write lock, so they are assigned in commit order on every backend: a follower
+that has applied everything up to N can never later see a commit with a
+number below N (which plain autoincrement ids do not guarantee on PostgreSQL).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.models import Change, Counter, Signal, utcnow
+
+_COUNTER = "changes"
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    seq: int
+    signal_id: int
+    algorithm: str
+    value: bytes
+    op: str  # "add" or "remove"
+
+
+def next_seq(session: Session) -> int:
+    result = session.execute(
+        update(Counter)
+        .where(Counter.name == _COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one_or_none()
+    if result is None:  # first change ever
+        session.add(Counter(name=_COUNTER, value=1))
+        session.flush()
+        return 1
+    return int(result)
+
+
+def record(session: Session, signal: Signal, op: str) -> int:
+    """Append one change for `signal` (already flushed) and return its sequence number."""
+    seq = next_seq(session)
+    session.add(
+        Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=utcnow())
+    )
+    return seq
+
+
+def since(session: Session, after: int, limit: int) -> Sequence[ChangeRow]:
+    rows = session.execute(
+        select(Change.seq, Change.signal_id, Signal.algorithm, Signal.value, Change.op)
+        .join(Signal, Signal.id == Change.signal_id)
+        .where(Change.seq > after)
+        .order_by(Change.seq)
+        .limit(limit)
+    ).all()
+    return [ChangeRow(r.seq, r.signal_id, r.algorithm, r.value, r.op) for r in rows]
+
+
+def last_seq(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+
+
+def active_signals(session: Session, active: str) -> Sequence[tuple[int, str, bytes]]:
+    """(id, algorithm, value) of every signal that should be in the index."""
+    rows = session.execute(
+        select(Signal.id, Signal.algorithm, Signal.value).where(Signal.state == active)
+    ).all()
+    return [(r.id, r.algorithm, r.value) for r in rows]

@@ -1,0 +1,101 @@
+"""Matches and feedback: what platforms found and what they did about it."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.credentials import new_public_id
+from service.db import Database
+from service.errors import NotFound
+from service.models import Feedback, Match, Signal, utcnow
+from service.repository import audit
+from service.repository.signals import ACTIVE
+
+OUTCOMES = ("pending_review", "removed", "not_violating")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One index candidate for one query item: signal id and distance."""
+
+    item: int
+    signal_id: int
+    algorithm: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class RecordedMatch:
+    item: int
+    match_id: str
+    algorithm: str
+    distance: int
+    matched_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedFeedback:
+    match_id: str
+    outcome: str
+    recorded_at: datetime
+
+
+class MatchRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, platform_id: int, hits: Iterable[Hit]) -> list[RecordedMatch]:
+        """Keep the hits whose signal is active *now* and record each as a match.
+
+        The database check makes a withdrawal or dispute effective at once in
+        every worker, even before that worker's index has applied the change.
+        """
+        hits = list(hits)
+        if not hits:
+            return []
+        with self.db.transaction() as session:
+            active = _active_ids(session, {h.signal_id for h in hits})
+            now = utcnow()
+            recorded: list[RecordedMatch] = []
+            for hit in hits:
+                if hit.signal_id not in active:
+                    continue
+                match = Match(
+                    public_id=new_public_id("m_"),
+                    platform_id=platform_id,
+                    signal_id=hit.signal_id,
+                    algorithm=hit.algorithm,
+                    distance=hit.distance,
+                    created_at=now,
+                )
+                session.add(match)
+                recorded.append(
+                    RecordedMatch(hit.item, match.public_id, hit.algorithm, hit.distance, now)
+                )
+            return recorded
+
+    def feedback(self, platform_id: int, match_id: str, outcome: str) -> RecordedFeedback:
+        with self.db.transaction() as session:
+            match = session.scalar(
+                select(Match).where(Match.public_id == match_id, Match.platform_id == platform_id)
+            )
+            if match is None:
+                # Another platform's match ids are as unknown to this one as made-up ones.
+                raise NotFound(f"no match {match_id!r} for this platform")
+            now = utcnow()
+            session.add(
+                Feedback(
+                    match_id=match.id, platform_id=platform_id, outcome=outcome, created_at=now
+                )
+            )
+            audit.record(
+                session, f"platform:{platform_id}", f"feedback.{outcome}", "match", match.public_id
+            )
+            return RecordedFeedback(match.public_id, outcome, now)
+
+
+def _active_ids(session: Session, ids: set[int]) -> set[int]:
+    return set(session.scalars(select(Signal.id).where(Signal.id.in_(ids), Signal.state == ACTIVE)))

@@ -1,0 +1,82 @@
+"""Platform routes: match hashes, match an uploaded image, report what was done with a match."""
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.deps import FeedbackCaller, MatchCaller, ServicesDep
+from service.schemas import (
+    ErrorResponse,
+    FeedbackIn,
+    FeedbackOut,
+    ImageMatchResponse,
+    MatchItemOut,
+    MatchOut,
+    MatchRequest,
+    MatchResponse,
+)
+from service.upload import read_image_body
+
+router = APIRouter(prefix="/v1", tags=["platform"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 413, 422)
+}
+
+
+@router.post("/match", response_model=MatchResponse, responses=_ERRORS)
+def match_hashes(body: MatchRequest, caller: MatchCaller, services: ServicesDep) -> MatchResponse:
+    """Match up to 1,000 hashes; each may carry the other 7 dihedral hashes of its image.
+
+    Every hit is recorded and gets a `match_id` to report feedback against.
+    """
+    results = services.matcher.match_items(caller.platform_id, body.items)
+    return MatchResponse(
+        results=[
+            MatchItemOut(index=i, ref=item.ref, matches=[MatchOut(**m) for m in results[i]])
+            for i, item in enumerate(body.items)
+        ]
+    )
+
+
+_IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"image": {"type": "string", "format": "binary"}},
+                    "required": ["image"],
+                }
+            },
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/match/image", response_model=ImageMatchResponse, responses=_ERRORS, openapi_extra=_IMAGE_BODY
+)
+async def match_image(
+    request: Request, caller: MatchCaller, services: ServicesDep
+) -> ImageMatchResponse:
+    """Hash an image in memory with hashbank's own hashing and match it.
+
+    The bytes are read into memory only (never a temporary file), hashed, and
+    dropped; only the hashes and any matches remain.
+    """
+    data = await read_image_body(request, services.settings.max_upload_bytes)
+    matches, quality = await run_in_threadpool(
+        services.matcher.match_image, caller.platform_id, data
+    )
+    del data
+    return ImageMatchResponse(matches=[MatchOut(**m) for m in matches], quality=quality)
+
+
+@router.post("/feedback", response_model=FeedbackOut, responses=_ERRORS)
+def feedback(body: FeedbackIn, caller: FeedbackCaller, services: ServicesDep) -> FeedbackOut:
+    """Report what you did with a match: `pending_review`, `removed` or `not_violating`."""
+    recorded = services.matches.feedback(caller.platform_id, body.match_id, body.outcome)
+    return FeedbackOut(
+        match_id=recorded.match_id, outcome=recorded.outcome, recorded_at=recorded.recorded_at
+    )

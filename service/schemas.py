@@ -1,0 +1,145 @@
+"""Request and response bodies of the public API, with the examples shown at /docs."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PDQ_EXAMPLE = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+class HashIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"algorithm": "pdq", "hash": PDQ_EXAMPLE, "quality": 100}]},
+    )
+
+    algorithm: Annotated[str, Field(max_length=16, description="pdq, phash or dhash")]
+    hash: Annotated[str, Field(max_length=128, description="lowercase hex")]
+    quality: Annotated[int | None, Field(ge=0, le=100, description="PDQ quality, if known")] = None
+
+
+class HashList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hashes: Annotated[list[HashIn], Field(min_length=1)]
+
+
+class CaseHashOut(BaseModel):
+    algorithm: str
+    hash: str
+    state: Literal["active", "withdrawn", "disputed"]
+    added_at: datetime
+    withdrawn_at: datetime | None
+
+
+class OutcomeOut(BaseModel):
+    match_id: str
+    platform: str
+    outcome: str = Field(
+        description="matched (no report yet), pending_review, removed, not_violating"
+    )
+    matched_at: datetime
+    reported_at: datetime | None
+
+
+class CaseStatusOut(BaseModel):
+    case_id: str
+    state: Literal["active", "withdrawn"]
+    created_at: datetime
+    withdrawn_at: datetime | None
+    hashes: list[CaseHashOut]
+    match_count: int
+    outcome_counts: dict[str, int]
+    outcomes: list[OutcomeOut]
+
+
+class NewCaseOut(BaseModel):
+    case_id: str
+    case_key: str = Field(
+        description="Shown once. Store it safely: it cannot be recovered, and it is needed "
+        "to check status, add images or withdraw."
+    )
+    status: CaseStatusOut
+
+
+class MatchItemIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"algorithm": "pdq", "hash": PDQ_EXAMPLE, "ref": "upload-17"}]
+        },
+    )
+
+    algorithm: Annotated[str, Field(max_length=16)]
+    hash: Annotated[str, Field(max_length=128)]
+    variants: Annotated[
+        list[Annotated[str, Field(max_length=128)]],
+        Field(
+            max_length=7,
+            description="The other dihedral hashes (rotations, flips) of the same image",
+        ),
+    ] = []
+    ref: Annotated[
+        str | None, Field(max_length=200, description="Your own reference, echoed back")
+    ] = None
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[MatchItemIn], Field(min_length=1)]
+
+
+class MatchOut(BaseModel):
+    match_id: str
+    algorithm: str
+    distance: int
+
+
+class MatchItemOut(BaseModel):
+    index: int
+    ref: str | None
+    matches: list[MatchOut]
+
+
+class MatchResponse(BaseModel):
+    results: list[MatchItemOut]
+
+
+class ImageMatchResponse(BaseModel):
+    matches: list[MatchOut]
+    quality: int
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"match_id": "m_0123456789abcdef0123", "outcome": "removed"}]
+        },
+    )
+
+    match_id: Annotated[str, Field(max_length=32)]
+    outcome: Literal["pending_review", "removed", "not_violating"]
+
+
+class FeedbackOut(BaseModel):
+    match_id: str
+    outcome: str
+    recorded_at: datetime
+
+
+class ErrorDetail(BaseModel):
+    location: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

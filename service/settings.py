@@ -1,0 +1,46 @@
+"""The service's configuration: one pydantic-settings class, read from `HASHBANK_*` variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune. `create_app(settings)` is the only reader."""
+
+    model_config = SettingsConfigDict(env_prefix="HASHBANK_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="SQLite file and index snapshots live here.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite at <data_dir>/hashbank.db."
+    )
+
+    max_hashes_per_case: int = 100
+    max_match_batch: int = 1000
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+
+    index_kind: Literal["auto", "flat", "mih"] = "auto"
+    sync_interval_seconds: float = Field(
+        0.2, description="How often each worker polls the change log for other workers' writes."
+    )
+    snapshot_interval_seconds: float = Field(300.0, description="0 disables periodic snapshots.")
+
+    key_failures_allowed: int = Field(
+        10, description="Wrong case keys tolerated per case or per client per window."
+    )
+    key_failure_window_seconds: float = 900.0
+
+    dispute_min_platforms: int = 2
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hashbank.db').resolve()}"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.data_dir / "index"
