@@ -33,7 +33,7 @@ def _popcount(x: np.uint64) -> np.uint64:
     return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def build_tables(
     chunks: I64,
     codes: U64,
@@ -61,7 +61,7 @@ def build_tables(
                 parts[t, slot, w] = codes[i, part_words[t, w]]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def mih_search(
     queries: U64,
     q_chunks: I64,
@@ -111,7 +111,7 @@ def mih_search(
         out_n[qi] = found
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def scan_search(
     queries: U64,
     codes: U64,

@@ -16,7 +16,7 @@ from service.matching import Matcher
 from service.repository.cases import CaseRepository
 from service.repository.matches import MatchRepository
 from service.repository.platforms import PlatformRepository
-from service.routes import cases, health, platform
+from service.routes import cases, health, pages, platform
 from service.settings import Settings
 from service.sync import ChangeFollower
 from service.throttle import FailureThrottle
@@ -40,7 +40,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         db=db,
         cases=CaseRepository(db),
-        platforms=PlatformRepository(db),
+        platforms=PlatformRepository(db, settings.api_key_cache_seconds),
         matches=matches,
         follower=follower,
         matcher=Matcher(indexes, matches, settings.max_match_batch, settings.max_image_pixels),
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",))
-    for module in (cases, platform, health):
+    for module in (cases, platform, health, pages):
         app.include_router(module.router)
     logging.getLogger("hashbank").setLevel(logging.INFO)
     return app

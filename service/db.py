@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.models import Base
 
 _READ_ONLY = "hashbank_read_only"
+_DURABLE = "hashbank_durable"
 
 
 class Database:
@@ -30,10 +31,14 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on any error."""
+    def transaction(self, *, read_only: bool = False, durable: bool = True) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on any error.
+
+        `durable=False` (match records only) lets SQLite commit without waiting
+        for the disk: still safe against a process crash, not against power loss.
+        """
         with self._sessions() as session, session.begin():
-            session.connection(execution_options={_READ_ONLY: read_only})
+            session.connection(execution_options={_READ_ONLY: read_only, _DURABLE: durable})
             yield session
 
     def dispose(self) -> None:
@@ -63,7 +68,10 @@ def _create_engine(url: str) -> Engine:
     def _begin(connection: Any) -> None:
         # Writers take the lock up front: no deadlock-prone read-then-upgrade
         # between worker processes, and sequence numbers follow commit order.
-        read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if not options.get(_READ_ONLY, False):
+            durable = options.get(_DURABLE, True)
+            connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        connection.exec_driver_sql("BEGIN" if options.get(_READ_ONLY, False) else "BEGIN IMMEDIATE")
 
     return engine

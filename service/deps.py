@@ -29,7 +29,8 @@ class Services:
     key_throttle: FailureThrottle
 
 
-def _services(request: Request) -> Services:
+# Dependencies are async: plain sync ones would each cost a thread-pool hop per request.
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -37,7 +38,7 @@ def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -53,7 +54,7 @@ CaseKey = Annotated[
 ]
 
 
-def _api_key(
+async def _api_key(
     x_api_key: Annotated[str | None, Header(description="Your platform API key")] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str | None:
@@ -68,7 +69,8 @@ ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
 def require_scope(scope: str) -> object:
-    def dependency(services: ServicesDep, key: ApiKeyDep) -> Caller:
+    async def dependency(services: ServicesDep, key: ApiKeyDep) -> Caller:
+        # Served from the key cache almost always; a miss is one indexed read.
         return services.platforms.authenticate(key, scope)
 
     return Depends(dependency)

@@ -5,6 +5,7 @@ and ignores removal of an absent one), so start-up may replay changes that a
 snapshot or rebuild already contains.
 """
 
+import itertools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -79,7 +80,10 @@ class IndexSet:
         index = self._indexes.get(algorithm)
         if index is None:
             return [{} for _ in queries]
-        return best_per_id(index, [_codes(list(group)) for group in queries], radius)
+        flat = _codes([code for group in queries for code in group])
+        bounds = np.cumsum([0, *(len(group) for group in queries)]).tolist()
+        groups = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        return best_per_id(index, groups, radius)
 
     def save(self, folder: Path, seq: int) -> None:
         for name, index in self._indexes.items():

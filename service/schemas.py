@@ -76,10 +76,11 @@ class MatchItemIn(BaseModel):
     variants: Annotated[
         list[Annotated[str, Field(max_length=128)]],
         Field(
+            default_factory=list,
             max_length=7,
             description="The other dihedral hashes (rotations, flips) of the same image",
         ),
-    ] = []
+    ]
     ref: Annotated[
         str | None, Field(max_length=200, description="Your own reference, echoed back")
     ] = None

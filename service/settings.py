@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     )
     key_failure_window_seconds: float = 900.0
 
+    api_key_cache_seconds: float = Field(
+        2.0, description="How long a worker trusts a verified API key before checking again."
+    )
+
     dispute_min_platforms: int = 2
 
     @property

@@ -1,5 +1,7 @@
 """Platforms (partners) and their API keys: issue once, store hashed, scope, revoke."""
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,18 +46,50 @@ class IssuedKey:
 
 
 class PlatformRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache_seconds: float = 0.0) -> None:
         self.db = db
+        # Verified keys are remembered briefly (by hash, never the key itself): a
+        # database round trip per match request would cost more than the match.
+        # Revoking or disabling clears this worker's cache at once; other workers
+        # notice within `cache_seconds`.
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Caller | ApiError]] = {}
+        self._cache_lock = threading.Lock()
 
     def authenticate(self, key: str | None, scope: str) -> Caller:
         """The caller behind an API key, if the key is valid, live and carries `scope`."""
         if not key:
             raise Unauthorized("an API key is required (header X-API-Key)")
+        digest = hash_secret(key)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is None or now - cached[0] > self.cache_seconds:
+            try:
+                outcome: Caller | ApiError = self._lookup(digest)
+            except ApiError as exc:
+                outcome = exc
+            with self._cache_lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()  # bounded: a flood of wrong keys cannot grow it
+                self._cache[digest] = (now, outcome)
+        else:
+            outcome = cached[1]
+        if isinstance(outcome, ApiError):
+            raise outcome
+        if scope not in outcome.scopes:
+            raise Forbidden(f"API key lacks the {scope!r} scope")
+        return outcome
+
+    def _forget(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+    def _lookup(self, digest: str) -> Caller:
         with self.db.transaction(read_only=True) as session:
             row = session.execute(
                 select(ApiKey, Platform)
                 .join(Platform, Platform.id == ApiKey.platform_id)
-                .where(ApiKey.key_hash == hash_secret(key))
+                .where(ApiKey.key_hash == digest)
             ).first()
             if row is None:
                 raise Unauthorized("API key is not valid")
@@ -64,10 +98,9 @@ class PlatformRepository:
                 raise Unauthorized("API key has been revoked")
             if platform.state != "active":
                 raise Forbidden("this platform is disabled")
-            scopes = frozenset(api_key.scopes.split())
-            if scope not in scopes:
-                raise Forbidden(f"API key lacks the {scope!r} scope")
-            return Caller(platform.id, platform.name, api_key.key_id, scopes)
+            return Caller(
+                platform.id, platform.name, api_key.key_id, frozenset(api_key.scopes.split())
+            )
 
     # -- operator actions (hashbank-admin); each one audited ------------------------
 
@@ -104,6 +137,7 @@ class PlatformRepository:
                 "platform",
                 platform.id,
             )
+        self._forget()  # after the commit, so nothing re-caches the old state
 
     def issue_key(self, name: str, scopes: list[str], actor: str = "admin") -> IssuedKey:
         unknown = sorted(set(scopes) - set(SCOPES))
@@ -141,6 +175,7 @@ class PlatformRepository:
             if api_key.revoked_at is None:
                 api_key.revoked_at = utcnow()
                 audit.record(session, actor, "key.revoke", "api_key", key_id)
+        self._forget()
 
     def keys(self, name: str) -> list[tuple[str, str, datetime, datetime | None]]:
         with self.db.transaction(read_only=True) as session:

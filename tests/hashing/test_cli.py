@@ -97,7 +97,8 @@ def test_whole_dataset_with_progress_bar_and_no_network() -> None:
     guard = (
         "import socket, sys\n"
         "def _no(*a, **k): raise SystemExit('network use attempted')\n"
-        "socket.socket = _no; socket.create_connection = _no\n"
+        "socket.socket.connect = socket.socket.connect_ex = socket.socket.sendto = _no\n"
+        "socket.create_connection = socket.getaddrinfo = _no\n"
         "from hashing.cli import main; sys.argv = ['hashbank'] + sys.argv[1:]; main()\n"
     )
     env = {**os.environ, "COLUMNS": "100"}

@@ -1,0 +1,263 @@
+"""Load-test the match API on this machine, against a real server with N hashes loaded.
+
+Seeds N random PDQ signals straight into a fresh SQLite database (the service
+rebuilds its index from the database at start-up), starts uvicorn on
+127.0.0.1, then drives it over keep-alive connections with `wrk` (Debian
+package `wrk`; a Python client cannot generate enough load on 2 cores and is
+only the fallback): single-hash match requests, 100-hash batches, and the
+app's no-op endpoint (`/healthz`) under the same load, so the ratio is
+measured in the same run.
+
+    .venv/bin/python scripts/bench_api.py --hashes 1000000 --workers 2 --seconds 15
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from service.db import Database
+from service.models import Counter, Signal, utcnow
+from service.repository.platforms import PlatformRepository
+
+BIN = Path(sys.executable).parent
+
+
+def seed(data: Path, count: int, rng: random.Random) -> tuple[str, list[str]]:
+    db = Database(f"sqlite:///{data / 'hashbank.db'}")
+    db.create_schema()
+    stored: list[str] = []
+    now = utcnow()
+    with db.transaction() as session:
+        for start in range(0, count, 50_000):
+            rows = []
+            for _ in range(min(50_000, count - start)):
+                value = rng.randbytes(32)
+                rows.append(
+                    {
+                        "algorithm": "pdq",
+                        "value": value,
+                        "quality": 100,
+                        "state": "active",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                if len(stored) < 10_000:
+                    stored.append(value.hex())
+            session.execute(insert(Signal), rows)
+        session.add(Counter(name="changes", value=0))
+    platforms = PlatformRepository(db)
+    platforms.add("bench")
+    key = platforms.issue_key("bench", ["match"]).key
+    db.dispose()
+    return key, stored
+
+
+async def drive(
+    url: str,
+    path: str,
+    bodies: list[bytes] | None,
+    headers: dict[str, str],
+    seconds: float,
+    concurrency: int,
+) -> tuple[float, float, float, int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
+        async def worker(w: int) -> None:
+            nonlocal errors
+            i = w
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                if bodies is None:
+                    r = await client.get(path)
+                else:
+                    r = await client.post(path, content=bodies[i % len(bodies)])
+                latencies.append(time.perf_counter() - start)
+                errors += r.status_code != 200
+                i += concurrency
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return (
+        len(latencies) / elapsed,
+        statistics.median(latencies) * 1e3,
+        latencies[int(len(latencies) * 0.99)] * 1e3,
+        errors,
+    )
+
+
+_LUA = """
+local bodies = dofile("%s")
+local i = 0
+wrk.method = "%s"
+wrk.headers["X-API-Key"] = "%s"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  i = i + 1
+  if #bodies == 0 then return wrk.format(nil) end
+  return wrk.format(nil, nil, nil, bodies[(i %% #bodies) + 1])
+end
+"""
+
+
+def drive_wrk(
+    url: str,
+    path: str,
+    payload: list[bytes] | None,
+    key: str,
+    seconds: float,
+    concurrency: int,
+    tmp: Path,
+) -> tuple[float, float, float, int]:
+    data_file, script = tmp / "bodies.lua", tmp / "script.lua"
+    items = ",\n".join("[==[" + b.decode() + "]==]" for b in payload or [])
+    data_file.write_text("return {" + items + "}\n")
+    script.write_text(_LUA % (data_file, "GET" if payload is None else "POST", key))
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{concurrency}",
+            f"-d{seconds:.0f}s",
+            "--latency",
+            "-s",
+            str(script),
+            url + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def percentile(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    return rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0
+
+
+def bodies(stored: list[str], rng: random.Random, per_request: int, count: int) -> list[bytes]:
+    out = []
+    for _ in range(count):
+        items = []
+        for _ in range(per_request):
+            # One in ten queries is a near copy of a stored hash; the rest match nothing.
+            value = rng.choice(stored) if rng.random() < 0.1 else rng.randbytes(32).hex()
+            items.append({"algorithm": "pdq", "hash": value})
+        out.append(json.dumps({"items": items}).encode())
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hashes", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        started = time.perf_counter()
+        key, stored = seed(data, args.hashes, rng)
+        print(f"seeded {args.hashes:,} hashes in {time.perf_counter() - started:.0f} s")
+        env = {
+            **os.environ,
+            "HASHBANK_DATA_DIR": str(data),
+            "HASHBANK_SNAPSHOT_INTERVAL_SECONDS": "0",
+        }
+        server = subprocess.Popen(
+            [
+                str(BIN / "uvicorn"),
+                "--factory",
+                "service.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        url = f"http://127.0.0.1:{args.port}"
+        try:
+            started = time.perf_counter()
+            ready = 0
+            while ready < args.workers * 3:  # every worker answers ready several times in a row
+                try:
+                    ok = httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+                except httpx.TransportError:
+                    ok = False
+                ready = ready + 1 if ok else 0
+                time.sleep(0.2)
+            print(
+                f"service ready (index rebuilt from the database) in {time.perf_counter() - started:.0f} s; "
+                f"{args.workers} workers, {args.concurrency} keep-alive connections, {args.seconds:.0f} s each"
+            )
+            headers = {"X-API-Key": key, "Content-Type": "application/json"}
+            scenarios = [
+                ("no-op GET /healthz", "/healthz", None, 1),
+                ("match, 1 hash per request", "/v1/match", bodies(stored, rng, 1, 5000), 1),
+                ("match, 100 hashes per request", "/v1/match", bodies(stored, rng, 100, 300), 100),
+            ]
+            print(
+                "\n| scenario | requests/s | hashes/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|"
+            )
+            results = {}
+            use_wrk = shutil.which("wrk") is not None
+            if not use_wrk:
+                print("(wrk not found: `apt-get install wrk`; using the slower Python client)")
+            for name, path, payload, per in scenarios:
+                if use_wrk:
+                    drive_wrk(url, path, payload, key, 2, args.concurrency, Path(tmp))  # warm-up
+                    rps, p50, p99, errors = drive_wrk(
+                        url, path, payload, key, args.seconds, args.concurrency, Path(tmp)
+                    )
+                else:
+                    asyncio.run(drive(url, path, payload, headers, 2, args.concurrency))
+                    rps, p50, p99, errors = asyncio.run(
+                        drive(url, path, payload, headers, args.seconds, args.concurrency)
+                    )
+                results[name] = rps
+                print(
+                    f"| {name} | {rps:,.0f} | {rps * per:,.0f} | {p50:.1f} | {p99:.1f} | {errors} |"
+                )
+            ratio = results["match, 1 hash per request"] / results["no-op GET /healthz"]
+            print(f"\nsingle-hash match / no-op requests/s: {ratio:.2f}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
