@@ -88,6 +88,19 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
         assert [(o["outcome"], o["platform"]) for o in body["outcomes"]] == [("removed", "Example")]
         assert body["outcomes"][0]["reported_at"]
 
+        more = tmp_path / "more"
+        more.mkdir()
+        shutil.copy(BSDS500 / "12003.jpg", more / "12003.jpg")
+        added = run_cli([str(BIN / "hashbank"), "add", case_id.group(1), str(more)], case_env)
+        assert added.returncode == 0, added.stderr
+        status = run_cli([str(BIN / "hashbank"), "status", case_id.group(1), "--json"], case_env)
+        assert len(json.loads(status.stdout)["hashes"]) == 4
+        (tmp_path / "copy.jpg").write_bytes(copy)
+        platform_env = {**env, "HASHBANK_API_KEY": api_key, "HASHBANK_SERVER": server.url}
+        tested = run_cli([str(BIN / "hashbank"), "match", str(tmp_path / "copy.jpg")], platform_env)
+        assert tested.returncode == 0, tested.stderr
+        assert len(json.loads(tested.stdout)["matches"]) == 1
+
         withdrawn = run_cli(
             [str(BIN / "hashbank"), "withdraw", case_id.group(1), "--yes"], case_env
         )
@@ -104,7 +117,8 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
     secrets += [v.hex for v in PDQ_ALGORITHM.compute_dihedral(load_image(copy))]
     server_log = logs.read_text()
     assert "POST /v1/match/image" in server_log  # the log was captured at debug level
-    for text in (server_log, submitted.stderr, status.stderr, withdrawn.stderr):
+    for text in (server_log, submitted.stderr, status.stderr, added.stderr, tested.stderr,
+                 withdrawn.stderr):
         for secret in secrets:
             assert secret not in text
             assert secret[:16] not in text  # nor a prefix of one
