@@ -117,8 +117,14 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
     secrets += [v.hex for v in PDQ_ALGORITHM.compute_dihedral(load_image(copy))]
     server_log = logs.read_text()
     assert "POST /v1/match/image" in server_log  # the log was captured at debug level
-    for text in (server_log, submitted.stderr, status.stderr, added.stderr, tested.stderr,
-                 withdrawn.stderr):
+    for text in (
+        server_log,
+        submitted.stderr,
+        status.stderr,
+        added.stderr,
+        tested.stderr,
+        withdrawn.stderr,
+    ):
         for secret in secrets:
             assert secret not in text
             assert secret[:16] not in text  # nor a prefix of one

@@ -31,24 +31,31 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_platform_and_key_lifecycle(data_dir: Path) -> None:
     assert run("platform", "add", "Example")[0] == 0
     code, _, err = run("platform", "add", "Example")
-    assert code == 1 and "exists" in err
+    assert code == 1
+    assert "exists" in err
     code, out, err = run("key", "issue", "Example", "-s", "match", "-s", "sync")
-    assert code == 0 and "shown only this once" in err
+    assert code == 0
+    assert "shown only this once" in err
     key = out.strip()
-    assert key.startswith("hbk_") and key not in err
+    assert key.startswith("hbk_")
+    assert key not in err
     code, out, _ = run("key", "list", "Example")
-    assert code == 0 and "match sync" in out and key not in out
+    assert code == 0
+    assert "match sync" in out
+    assert key not in out
     key_id = out.split("k_", 1)[1].split()[0]
     assert run("key", "revoke", f"k_{key_id}")[0] == 0
     listed = run("key", "list", "Example")[1]
     assert len(re.findall(r"\d{4}-\d\d-\d\dT", listed)) == 2  # created and revoked times
     code, _, err = run("key", "issue", "Example", "-s", "admin")
-    assert code == 1 and "scopes must be" in err
+    assert code == 1
+    assert "scopes must be" in err
     assert run("platform", "disable", "Example")[0] == 0
     code, out, _ = run("platform", "list")
     assert "disabled" in out
     code, _, err = run("platform", "disable", "Nobody")
-    assert code == 1 and "no platform" in err
+    assert code == 1
+    assert "no platform" in err
 
 
 def test_rebuild_stats_and_audit(data_dir: Path) -> None:
@@ -60,23 +67,41 @@ def test_rebuild_stats_and_audit(data_dir: Path) -> None:
         services.platforms.add("P")
         key = services.platforms.issue_key("P", ["match", "feedback"]).key
         value = random_pdq(1)
-        created = client.post("/v1/cases", json={"hashes": [{"algorithm": "pdq", "hash": value},
-                                                            {"algorithm": "pdq", "hash": random_pdq(2)}]})
-        found = client.post("/v1/match", headers={"X-API-Key": key},
-                            json={"items": [{"algorithm": "pdq", "hash": value}]}).json()
+        created = client.post(
+            "/v1/cases",
+            json={
+                "hashes": [
+                    {"algorithm": "pdq", "hash": value},
+                    {"algorithm": "pdq", "hash": random_pdq(2)},
+                ]
+            },
+        )
+        found = client.post(
+            "/v1/match",
+            headers={"X-API-Key": key},
+            json={"items": [{"algorithm": "pdq", "hash": value}]},
+        ).json()
         match_id = found["results"][0]["matches"][0]["match_id"]
-        client.post("/v1/feedback", headers={"X-API-Key": key}, json={"match_id": match_id, "outcome": "removed"})
+        client.post(
+            "/v1/feedback",
+            headers={"X-API-Key": key},
+            json={"match_id": match_id, "outcome": "removed"},
+        )
         case_id = created.json()["case_id"]
 
     code, out, _ = run("rebuild-index")
-    assert code == 0 and "2 hashes" in out
+    assert code == 0
+    assert "2 hashes" in out
     index, seq = load_snapshot(settings.snapshot_dir / "pdq", "pdq", 256)
-    assert len(index) == 2 and seq >= 2
+    assert len(index) == 2
+    assert seq >= 2
 
     code, out, _ = run("stats", "--json")
     stats = json.loads(out)
-    assert stats["cases_active"] == 1 and stats["hashes_by_state"] == {"active": 2}
-    assert stats["matches"] == 1 and stats["removals"] == 1
+    assert stats["cases_active"] == 1
+    assert stats["hashes_by_state"] == {"active": 2}
+    assert stats["matches"] == 1
+    assert stats["removals"] == 1
     assert stats["median_hours_to_first_removal"] is not None
     assert 0 <= stats["median_hours_to_first_removal"] < 1
 
@@ -84,4 +109,6 @@ def test_rebuild_stats_and_audit(data_dir: Path) -> None:
     assert code == 0
     for action in ("case.create", "feedback.removed", "index.rebuild", "stats.read"):
         assert action in out
-    assert case_id in out and value not in out and key not in out
+    assert case_id in out
+    assert value not in out
+    assert key not in out
