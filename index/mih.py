@@ -1,13 +1,15 @@
 """Multi-index hashing tables over a fixed set of codes (see `kernels` for the method)."""
 
+from functools import cache
 from itertools import combinations
 
 import numpy as np
 import numpy.typing as npt
 
-from index.kernels import BUCKETS, CHUNK_BITS, build_tables, mih_search
+from index.kernels import BUCKETS, CHUNK_BITS, build_tables, mih_search, mih_search_serial
 
 MAX_FLIPS = 3  # 697 probes per table; beyond that a linear scan is faster
+SERIAL_BELOW = 8  # smaller batches run on the calling thread (no thread-pool hand-off)
 
 
 def chunk_values(codes64: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
@@ -16,11 +18,15 @@ def chunk_values(codes64: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     return big_endian.view(">u2").astype(np.int64)
 
 
+@cache
 def flip_masks(flips: int) -> npt.NDArray[np.int64]:
+    """Every 16-bit mask with at most `flips` bits set (computed once per count)."""
     masks = [0]
     for k in range(1, flips + 1):
         masks += [sum(1 << b for b in bits) for bits in combinations(range(CHUNK_BITS), k)]
-    return np.array(masks, dtype=np.int64)
+    out = np.array(masks, dtype=np.int64)
+    out.flags.writeable = False  # shared between callers
+    return out
 
 
 class MIHTables:
@@ -76,7 +82,8 @@ class MIHTables:
         out_pos = np.empty((m, capacity), dtype=np.int64)
         out_dist = np.empty((m, capacity), dtype=np.int32)
         out_n = np.empty(m, dtype=np.int64)
-        mih_search(
+        kernel = mih_search if m >= SERIAL_BELOW else mih_search_serial
+        kernel(
             queries64,
             q_chunks,
             np.ascontiguousarray(q_parts),
@@ -90,6 +97,7 @@ class MIHTables:
             out_pos,
             out_dist,
             out_n,
+            np.empty(m, dtype=np.uint64),
         )
         return out_pos, out_dist, out_n
 

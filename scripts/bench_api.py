@@ -228,6 +228,9 @@ def main() -> int:
                 ("no-op GET /healthz", "/healthz", None, 1),
                 ("match, 1 hash per request", "/v1/match", bodies(stored, rng, 1, 5000), 1),
                 ("match, 100 hashes per request", "/v1/match", bodies(stored, rng, 100, 300), 100),
+                # Again at the end: the ratio uses the better no-op figure, so a slow
+                # start (workers still settling) cannot flatter it.
+                ("no-op GET /healthz, again", "/healthz", None, 1),
             ]
             print(
                 "\n| scenario | requests/s | hashes/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|"
@@ -251,7 +254,8 @@ def main() -> int:
                 print(
                     f"| {name} | {rps:,.0f} | {rps * per:,.0f} | {p50:.1f} | {p99:.1f} | {errors} |"
                 )
-            ratio = results["match, 1 hash per request"] / results["no-op GET /healthz"]
+            noop = max(results["no-op GET /healthz"], results["no-op GET /healthz, again"])
+            ratio = results["match, 1 hash per request"] / noop
             print(f"\nsingle-hash match / no-op requests/s: {ratio:.2f}")
         finally:
             server.terminate()

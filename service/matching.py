@@ -39,9 +39,8 @@ class Matcher:
         self.searcher, self.matches = searcher, matches
         self.max_batch, self.max_image_pixels = max_batch, max_image_pixels
 
-    def match_items(
-        self, platform_id: int, items: Sequence[MatchItem]
-    ) -> list[list[dict[str, Any]]]:
+    def find(self, items: Sequence[MatchItem]) -> list[Hit]:
+        """Validate a batch and search the indexes: CPU only, no database."""
         if len(items) > self.max_batch:
             raise ApiError(
                 413,
@@ -59,15 +58,23 @@ class Matcher:
             groups.setdefault(parsed[0].algorithm, []).append((i, [p.value for p in parsed]))
         if problems:
             raise ApiError(422, "invalid_hash", "some items are not valid hashes", problems)
-        hits = [
+        return [
             hit for algorithm, group in groups.items() for hit in self._search(algorithm, group)
         ]
-        results: list[list[dict[str, Any]]] = [[] for _ in items]
-        for m in self.matches.record(platform_id, hits):
+
+    def record(self, platform_id: int, count: int, hits: list[Hit]) -> list[list[dict[str, Any]]]:
+        """Record the hits still active as matches; per item (of `count`), what was found."""
+        results: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+        for m in self.matches.record(platform_id, hits) if hits else []:
             results[m.item].append(
                 {"match_id": m.match_id, "algorithm": m.algorithm, "distance": m.distance}
             )
         return results
+
+    def match_items(
+        self, platform_id: int, items: Sequence[MatchItem]
+    ) -> list[list[dict[str, Any]]]:
+        return self.record(platform_id, len(items), self.find(items))
 
     def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
         """Hash image bytes in memory (all 8 dihedral PDQ hashes) and match them."""

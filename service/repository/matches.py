@@ -11,7 +11,7 @@ from service.credentials import new_public_id
 from service.db import Database
 from service.errors import NotFound
 from service.group_commit import GroupCommitter
-from service.models import Base, Feedback, Match, Signal, utcnow
+from service.models import Feedback, Match, Signal, utcnow
 from service.repository import audit
 from service.repository.signals import ACTIVE
 
@@ -58,30 +58,9 @@ class MatchRepository:
         hits = list(hits)
         if not hits:
             return []
-        with self.db.transaction(read_only=True) as session:
-            active = _active_ids(session, {h.signal_id for h in hits})
-        now = utcnow()
-        rows: list[Base] = []
-        recorded: list[RecordedMatch] = []
-        for hit in hits:
-            if hit.signal_id in active:
-                match = Match(
-                    public_id=new_public_id("m_"),
-                    platform_id=platform_id,
-                    signal_id=hit.signal_id,
-                    algorithm=hit.algorithm,
-                    distance=hit.distance,
-                    created_at=now,
-                )
-                rows.append(match)
-                recorded.append(
-                    RecordedMatch(hit.item, match.public_id, hit.algorithm, hit.distance, now)
-                )
-        if rows:
-            # Not fsynced: a match record lost to a power cut costs a platform one
-            # feedback call, while fsync per match request would cap matching speed.
-            self.writer.write(rows)
-        return recorded
+        # Not fsynced: a match record lost to a power cut costs a platform one
+        # feedback call, while fsync per match request would cap matching speed.
+        return self.writer.run(lambda session: _record(session, platform_id, hits))
 
     def feedback(self, platform_id: int, match_id: str, outcome: str) -> RecordedFeedback:
         with self.db.transaction() as session:
@@ -101,6 +80,29 @@ class MatchRepository:
                 session, f"platform:{platform_id}", f"feedback.{outcome}", "match", match.public_id
             )
             return RecordedFeedback(match.public_id, outcome, now)
+
+
+def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[RecordedMatch]:
+    # Checked in the writing transaction: a hash withdrawn a moment ago is not
+    # reported even if this worker's index has not applied the withdrawal yet.
+    active = _active_ids(session, {h.signal_id for h in hits})
+    now = utcnow()
+    recorded: list[RecordedMatch] = []
+    for hit in hits:
+        if hit.signal_id in active:
+            match = Match(
+                public_id=new_public_id("m_"),
+                platform_id=platform_id,
+                signal_id=hit.signal_id,
+                algorithm=hit.algorithm,
+                distance=hit.distance,
+                created_at=now,
+            )
+            session.add(match)
+            recorded.append(
+                RecordedMatch(hit.item, match.public_id, hit.algorithm, hit.distance, now)
+            )
+    return recorded
 
 
 def _active_ids(session: Session, ids: set[int]) -> set[int]:
