@@ -14,9 +14,10 @@ from service.indexes import IndexSet
 from service.limits import BodySizeLimit
 from service.matching import Matcher
 from service.repository.cases import CaseRepository
+from service.repository.exchange import ExchangeRepository
 from service.repository.matches import MatchRepository
 from service.repository.platforms import PlatformRepository
-from service.routes import cases, health, pages, platform
+from service.routes import cases, exchange, health, pages, platform, stopncii
 from service.settings import Settings
 from service.sync import ChangeFollower
 from service.throttle import FailureThrottle
@@ -35,13 +36,14 @@ def build_services(settings: Settings) -> Services:
         settings.sync_interval_seconds,
         settings.snapshot_interval_seconds,
     )
-    matches = MatchRepository(db)
+    matches = MatchRepository(db, settings.dispute_min_platforms)
     return Services(
         settings=settings,
         db=db,
         cases=CaseRepository(db),
         platforms=PlatformRepository(db, settings.api_key_cache_seconds),
         matches=matches,
+        exchange=ExchangeRepository(db, settings.dispute_min_platforms),
         follower=follower,
         matcher=Matcher(indexes, matches, settings.max_match_batch, settings.max_image_pixels),
         key_throttle=FailureThrottle(
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",))
-    for module in (cases, platform, health, pages):
+    for module in (cases, platform, exchange, stopncii, health, pages):
         app.include_router(module.router)
     logging.getLogger("hashbank").setLevel(logging.INFO)
     return app

@@ -6,8 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from service.db import Database
+from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
 from service.repository.cases import CaseRepository
+from service.repository.exchange import ExchangeRepository
 from service.repository.matches import MatchRepository
 from service.repository.platforms import Caller, PlatformRepository
 from service.settings import Settings
@@ -24,6 +26,7 @@ class Services:
     cases: CaseRepository
     platforms: PlatformRepository
     matches: MatchRepository
+    exchange: ExchangeRepository
     follower: ChangeFollower
     matcher: Matcher
     key_throttle: FailureThrottle
@@ -79,3 +82,30 @@ def require_scope(scope: str) -> object:
 MatchCaller = Annotated[Caller, require_scope("match")]
 FeedbackCaller = Annotated[Caller, require_scope("feedback")]
 SyncCaller = Annotated[Caller, require_scope("sync")]
+
+
+def stopncii_caller(scope: str) -> object:
+    """StopNCII-style credentials: two hashbank API keys of one platform.
+
+    `x-functions-key` must hold `scope` (StopNCII issues one function key per
+    endpoint); `Ocp-Apim-Subscription-Key` identifies the platform and may be
+    the same key.
+    """
+
+    async def dependency(
+        services: ServicesDep,
+        subscription: Annotated[str | None, Header(alias="Ocp-Apim-Subscription-Key")] = None,
+        function: Annotated[str | None, Header(alias="x-functions-key")] = None,
+    ) -> Caller:
+        if not subscription or not function:
+            raise Unauthorized(
+                "send hashbank API keys in both Ocp-Apim-Subscription-Key and x-functions-key"
+            )
+        caller = services.platforms.authenticate(function, scope)
+        if subscription != function:
+            owner = services.platforms.authenticate(subscription, None)
+            if owner.platform_id != caller.platform_id:
+                raise Forbidden("the two keys belong to different platforms")
+        return caller
+
+    return Depends(dependency)

@@ -77,10 +77,13 @@ class Signal(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     value: Mapped[bytes] = mapped_column(LargeBinary(64))
     quality: Mapped[int | None]
-    # active: matches; withdrawn: no case holds it any more; disputed: suspended.
+    # active: matches; withdrawn: no case holds it any more; disputed: suspended after
+    # platforms reported it as not violating; retired: an operator confirmed that.
     state: Mapped[str] = mapped_column(String(16), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Reports before this (an operator's reinstatement) no longer count towards a dispute.
+    disputes_cleared_at: Mapped[datetime | None]
 
 
 class CaseSignal(Base):
@@ -147,7 +150,7 @@ class Change(Base):
     __tablename__ = "changes"
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"))
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
     op: Mapped[str] = mapped_column(String(8))  # add, remove
     state: Mapped[str] = mapped_column(String(16))  # the signal's state after the change
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

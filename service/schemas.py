@@ -28,7 +28,10 @@ class HashList(BaseModel):
 class CaseHashOut(BaseModel):
     algorithm: str
     hash: str
-    state: Literal["active", "withdrawn", "disputed"]
+    state: Literal["active", "withdrawn", "disputed", "retired"] = Field(
+        description="active: matching; withdrawn: by you; disputed: suspended while an operator "
+        "reviews platforms' reports that the image is not intimate; retired: removed after review"
+    )
     added_at: datetime
     withdrawn_at: datetime | None
 

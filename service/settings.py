@@ -37,7 +37,13 @@ class Settings(BaseSettings):
         2.0, description="How long a worker trusts a verified API key before checking again."
     )
 
-    dispute_min_platforms: int = 2
+    dispute_min_platforms: int = Field(
+        2,
+        ge=1,
+        description="Distinct platforms that must report a hash not_violating (and none removed) "
+        "before it is suspended as disputed.",
+    )
+    exchange_page_max: int = Field(1000, description="Largest page of the partner feeds.")
 
     @property
     def resolved_database_url(self) -> str:

@@ -13,6 +13,7 @@ from service.models import Case, CaseSignal, Feedback, Match, Platform, utcnow
 from service.repository import audit
 from service.repository.signals import (
     ACTIVE,
+    DISPUTED,
     WITHDRAWN,
     SignalInput,
     fold_duplicates,
@@ -66,7 +67,15 @@ class CaseRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, inputs: list[SignalInput]) -> NewCase:
+    def create(
+        self, inputs: list[SignalInput], *, actor: str = "survivor", origin: str | None = None
+    ) -> NewCase:
+        """A new case holding `inputs` (validated; duplicates folded, withdrawn ones reactivated).
+
+        No size limit here: callers enforce theirs (survivors' requests are capped by
+        the route; an operator's `hashbank-admin import` is not). `origin` is noted in
+        the audit event when the case does not come from a survivor.
+        """
         key = new_case_key()
         with self.db.transaction() as session:
             case = Case(
@@ -78,7 +87,10 @@ class CaseRepository:
             session.add(case)
             session.flush()
             added = self._link(session, case, inputs)
-            audit.record(session, "survivor", "case.create", "case", case.public_id, hashes=added)
+            detail: dict[str, object] = {"hashes": added}
+            if origin is not None:
+                detail["origin"] = origin
+            audit.record(session, actor, "case.create", "case", case.public_id, **detail)
             status = self._status(session, case)
         return NewCase(case.public_id, key, status)
 
@@ -108,7 +120,8 @@ class CaseRepository:
                         link.state, link.withdrawn_at = WITHDRAWN, now
                 session.flush()
                 for link in case.links:
-                    if link.signal.state != WITHDRAWN and not held_by_active_case(
+                    # A disputed hash the survivor withdraws is withdrawn; a retired one stays so.
+                    if link.signal.state in (ACTIVE, DISPUTED) and not held_by_active_case(
                         session, link.signal_id
                     ):
                         set_state(session, link.signal, WITHDRAWN)

@@ -12,7 +12,7 @@ from service.db import Database
 from service.errors import NotFound
 from service.group_commit import GroupCommitter
 from service.models import Feedback, Match, Signal, utcnow
-from service.repository import audit
+from service.repository import audit, disputes
 from service.repository.signals import ACTIVE
 
 OUTCOMES = ("pending_review", "removed", "not_violating")
@@ -45,8 +45,9 @@ class RecordedFeedback:
 
 
 class MatchRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, dispute_min_platforms: int = 2) -> None:
         self.db = db
+        self.dispute_min_platforms = dispute_min_platforms
         self.writer = GroupCommitter(db, durable=False)
 
     def record(self, platform_id: int, hits: Iterable[Hit]) -> list[RecordedMatch]:
@@ -79,6 +80,11 @@ class MatchRepository:
             audit.record(
                 session, f"platform:{platform_id}", f"feedback.{outcome}", "match", match.public_id
             )
+            if outcome == "not_violating":
+                session.flush()
+                signal = session.get(Signal, match.signal_id)
+                if signal is not None:
+                    disputes.review(session, signal, self.dispute_min_platforms)
             return RecordedFeedback(match.public_id, outcome, now)
 
 

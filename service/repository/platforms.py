@@ -56,7 +56,7 @@ class PlatformRepository:
         self._cache: dict[str, tuple[float, Caller | ApiError]] = {}
         self._cache_lock = threading.Lock()
 
-    def authenticate(self, key: str | None, scope: str) -> Caller:
+    def authenticate(self, key: str | None, scope: str | None) -> Caller:
         """The caller behind an API key, if the key is valid, live and carries `scope`."""
         if not key:
             raise Unauthorized("an API key is required (header X-API-Key)")
@@ -76,7 +76,7 @@ class PlatformRepository:
             outcome = cached[1]
         if isinstance(outcome, ApiError):
             raise outcome
-        if scope not in outcome.scopes:
+        if scope is not None and scope not in outcome.scopes:
             raise Forbidden(f"API key lacks the {scope!r} scope")
         return outcome
 

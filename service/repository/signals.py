@@ -1,7 +1,8 @@
 """Signals: distinct hash values, shared by every case that submitted them.
 
 A signal matches while at least one active case holds it and no dispute has
-suspended it. Every change of that fact writes a change-log row in the same
+suspended it (disputed) or an operator retired it (retired; a resubmission
+does not bring it back). Every change of that fact writes a change-log row in the same
 transaction, which is what every worker's index follows.
 """
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.models import Case, CaseSignal, Signal, utcnow
 from service.repository import changes
 
-ACTIVE, WITHDRAWN, DISPUTED = "active", "withdrawn", "disputed"
+ACTIVE, WITHDRAWN, DISPUTED, RETIRED = "active", "withdrawn", "disputed", "retired"
 
 
 @dataclass(frozen=True)

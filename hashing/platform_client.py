@@ -1,0 +1,342 @@
+"""A small typed client for partner platforms: match uploads, report outcomes, follow the hash list.
+
+Images never leave the platform's machine: `match_image` hashes locally (all 8
+rotations and flips) and sends only the hex hashes. `sync` follows the service's
+change feed with a durable cursor, so a platform can keep its own copy of the
+hash list and match locally.
+
+    with PlatformClient("https://hashbank.example", api_key) as client:
+        result = client.match_image("upload.jpg")
+        for m in result.matches:
+            client.feedback(m.match_id, "pending_review")
+
+A refused request raises `ServiceError` (status, code, message, details); a hash
+that is not well-formed or an image that cannot be hashed raises the `hashing`
+domain errors before anything is sent; network failures are httpx's own errors.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar, cast
+
+import httpx
+
+from hashing.client import ServiceError
+from hashing.loading import ImageSource, load_image
+from hashing.registry import PDQ_ALGORITHM, get_algorithm
+
+__all__ = [
+    "MAX_ITEMS",
+    "Change",
+    "ChangesPage",
+    "FeedbackReceipt",
+    "Match",
+    "MatchQuery",
+    "MatchResult",
+    "Outcome",
+    "PlatformClient",
+    "ServiceError",
+    "read_checkpoint",
+    "write_checkpoint",
+]
+
+MAX_ITEMS = 1000  # per /v1/match request (the service's limit)
+MAX_VARIANTS = 7  # the other dihedral hashes of one image
+START_CURSOR = "0"
+
+Outcome = Literal["pending_review", "removed", "not_violating"]
+Action = Literal["add", "remove"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchQuery:
+    """One image to match: its hash and, ideally, the 7 other dihedral hashes."""
+
+    hash: str = field(repr=False)  # hash values are sensitive: keep them out of reprs and logs
+    variants: tuple[str, ...] = field(default=(), repr=False)
+    ref: str | None = None  # your own reference, echoed back
+    algorithm: str = "pdq"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    match_id: str  # report what you did with it: `PlatformClient.feedback`
+    algorithm: str
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    index: int  # position in the sequence given to `match_hashes`
+    ref: str | None
+    matches: tuple[Match, ...]
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackReceipt:
+    match_id: str
+    outcome: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the hash list's change feed: `add` makes a hash matchable, `remove` drops it."""
+
+    seq: int
+    algorithm: str
+    hash: str = field(repr=False)
+    action: Action
+    state: str  # active, withdrawn, disputed or retired
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    changes: tuple[Change, ...]
+    next_cursor: str
+    has_more: bool
+
+
+class PlatformClient:
+    """A partner platform's connection to a hashbank service (one keep-alive HTTP client)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"X-API-Key": api_key},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- matching (scope `match`) ----------------------------------------------------
+
+    def match_hashes(self, items: Sequence[str | MatchQuery]) -> list[MatchResult]:
+        """Match hashes (a bare string is a PDQ hash without variants), one result per item.
+
+        Sent in requests of at most `MAX_ITEMS`; every item is checked first, so a
+        malformed hash raises `InvalidHash`/`UnknownAlgorithm` before anything is sent.
+        """
+        if isinstance(items, str):
+            raise TypeError("match_hashes takes a sequence of hashes, not one string")
+        body = [_item(q if isinstance(q, MatchQuery) else MatchQuery(q)) for q in items]
+        results: list[MatchResult] = []
+        for start in range(0, len(body), MAX_ITEMS):
+            chunk = body[start : start + MAX_ITEMS]
+            data = self._call("POST", "/v1/match", json={"items": chunk})
+            with _response_shape():
+                page = [_match_result(r, start) for r in _field(data, "results", list)]
+            if [r.index for r in page] != list(range(start, start + len(chunk))):
+                raise _invalid(f"expected one result per item for items {start}..")
+            results.extend(page)
+        return results
+
+    def match_image(self, image: ImageSource, *, ref: str | None = None) -> MatchResult:
+        """Hash an image here (PDQ, all 8 rotations and flips) and match the hashes only.
+
+        Raises the `hashing` errors (`UnreadableImage`, `ImageTooLarge`,
+        `LowQualityImage`) before anything is sent.
+        """
+        original, *variants = PDQ_ALGORITHM.compute_dihedral(load_image(image))
+        query = MatchQuery(original.hex, tuple(h.hex for h in variants), ref)
+        return self.match_hashes([query])[0]
+
+    # -- feedback (scope `feedback`) ---------------------------------------------------
+
+    def feedback(self, match_id: str, outcome: Outcome) -> FeedbackReceipt:
+        """Report what was done with a match."""
+        data = self._call("POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome})
+        with _response_shape():
+            return _feedback_receipt(data)
+
+    # -- the hash list (scope `sync`) --------------------------------------------------
+
+    def changes(self, cursor: str = START_CURSOR, limit: int = 500) -> ChangesPage:
+        """One page of the change feed after `cursor` ("0": from the start)."""
+        if not 1 <= limit <= MAX_ITEMS:
+            raise ValueError(f"limit must be between 1 and {MAX_ITEMS}, got {limit}")
+        data = self._call(
+            "GET", "/v1/hashes/changes", params={"cursor": cursor, "limit": str(limit)}
+        )
+        with _response_shape():
+            return _changes_page(data)
+
+    def sync(self, checkpoint: Path, limit: int = 500) -> Iterator[Change]:
+        """Yield every change after the cursor saved in `checkpoint`, in order, until caught up.
+
+        A page's cursor is saved (atomically) only when the consumer asks for the
+        change after that page's last one. A consumer that stops mid-page sees that
+        page again next time (apply changes idempotently: add/remove by hash); one
+        that runs to the end never sees a change twice. A missing file means from
+        the start.
+        """
+        cursor = read_checkpoint(checkpoint)
+        while True:
+            page = self.changes(cursor, limit)
+            yield from page.changes
+            if page.next_cursor != cursor:
+                write_checkpoint(checkpoint, page.next_cursor)
+            elif page.has_more:
+                raise _invalid("the change feed did not advance its cursor")
+            cursor = page.next_cursor
+            if not page.has_more:
+                return
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._http.request(method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error = body.get("error") if isinstance(body, dict) else None
+            error = error if isinstance(error, dict) else {}
+            details = error.get("details")
+            raise ServiceError(
+                response.status_code,
+                str(error.get("code", "http_error")),
+                str(error.get("message", response.reason_phrase)),
+                details if isinstance(details, list) else None,
+            )
+        if not isinstance(body, dict):
+            raise _invalid(f"{method} {path} answered without a JSON object", response.status_code)
+        return body
+
+
+def read_checkpoint(path: Path) -> str:
+    """The cursor saved in `path`, or "0" (the start) when there is none."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or START_CURSOR
+    except FileNotFoundError:
+        return START_CURSOR
+
+
+def write_checkpoint(path: Path, cursor: str) -> None:
+    """Replace `path` with `cursor` atomically and durably (temp file, fsync, rename)."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(cursor + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# -- request bodies and response parsing ---------------------------------------------
+
+
+def _item(query: MatchQuery) -> dict[str, Any]:
+    algorithm = get_algorithm(query.algorithm)  # UnknownAlgorithm
+    if len(query.variants) > MAX_VARIANTS:
+        raise ValueError(f"at most {MAX_VARIANTS} variants per item, got {len(query.variants)}")
+    hashes = [algorithm.format(algorithm.parse(h)) for h in (query.hash, *query.variants)]
+    return {
+        "algorithm": algorithm.name,
+        "hash": hashes[0],
+        "variants": hashes[1:],
+        "ref": query.ref,
+    }
+
+
+def _invalid(message: str, status: int = 200) -> ServiceError:
+    return ServiceError(status, "invalid_response", message)
+
+
+@contextmanager
+def _response_shape() -> Iterator[None]:
+    """Turn a response of the wrong shape (missing or mistyped fields) into `ServiceError`."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise _invalid(f"unexpected response shape ({type(exc).__name__}: {exc})") from None
+
+
+def _field(data: Any, name: str, kind: type[T]) -> T:
+    value = data[name]
+    if not isinstance(value, kind):
+        raise TypeError(f"{name!r} is not {kind.__name__}")
+    return value
+
+
+def _match_result(data: Any, offset: int) -> MatchResult:
+    matches = tuple(
+        Match(_field(m, "match_id", str), _field(m, "algorithm", str), _field(m, "distance", int))
+        for m in _field(data, "matches", list)
+    )
+    ref = data.get("ref")
+    return MatchResult(
+        offset + _field(data, "index", int), None if ref is None else str(ref), matches
+    )
+
+
+def _feedback_receipt(data: Any) -> FeedbackReceipt:
+    return FeedbackReceipt(
+        _field(data, "match_id", str),
+        _field(data, "outcome", str),
+        datetime.fromisoformat(_field(data, "recorded_at", str)),
+    )
+
+
+def _change(data: Any) -> Change:
+    action = _field(data, "action", str)
+    if action not in ("add", "remove"):
+        raise ValueError(f"unknown action {action!r}")
+    return Change(
+        seq=_field(data, "seq", int),
+        algorithm=_field(data, "algorithm", str),
+        hash=_field(data, "hash", str),
+        action=cast(Action, action),
+        state=_field(data, "state", str),
+        changed_at=datetime.fromisoformat(_field(data, "changed_at", str)),
+    )
+
+
+def _changes_page(data: Any) -> ChangesPage:
+    return ChangesPage(
+        tuple(_change(c) for c in _field(data, "changes", list)),
+        _field(data, "next_cursor", str),
+        _field(data, "has_more", bool),
+    )
