@@ -27,3 +27,35 @@ ensure_venv() {
         echo "$want" >"$stamp"
     fi
 }
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright
+# (Playwright's own browser download is not used). Install it when missing.
+ensure_chromium() {
+    local browser="${HASHBANK_CHROMIUM:-/usr/bin/chromium}"
+    [ -x "$browser" ] && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo=(sudo)
+        else
+            echo "the browser tests need Chromium at $browser: install it as root" \
+                "(apt-get install chromium) or set HASHBANK_CHROMIUM" >&2
+            return 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "the browser tests need Chromium at $browser and there is no apt-get here:" \
+            "install Chromium and set HASHBANK_CHROMIUM to its path" >&2
+        return 1
+    fi
+    echo "== installing Debian's chromium for the browser tests"
+    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+    if ! "${install[@]}" >/dev/null 2>&1; then
+        # A fresh machine may have no package lists yet.
+        "${sudo[@]}" apt-get update -qq >/dev/null && "${install[@]}" >/dev/null || {
+            echo "could not install chromium with apt-get (see: ${install[*]})" >&2
+            return 1
+        }
+    fi
+    [ -x "$browser" ] || { echo "chromium installed, but $browser is still missing" >&2; return 1; }
+}

@@ -81,5 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",))
     for module in (cases, platform, exchange, stopncii, health, pages):
         app.include_router(module.router)
+    app.mount("/static", pages.static_files(), name="static")
+    app.add_middleware(pages.BrowserHeaders)
     logging.getLogger("hashbank").setLevel(logging.INFO)
     return app

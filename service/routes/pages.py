@@ -1,20 +1,81 @@
-"""The page served at `/`: what hashbank is and how to use it. No external resources."""
+"""The survivor's pages (`/`, `/case`) and their static files, with strict browser headers.
+
+Everything the pages need ships in the package (no CDN, fonts or analytics). The
+Content-Security-Policy allows this origin only, so even injected markup could
+not send anything elsewhere; case pages and case API answers are `no-store`.
+"""
 
 from importlib.resources import files
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(include_in_schema=False)
-_PAGE = files("service").joinpath("static/index.html").read_text(encoding="utf-8")
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'",
+STATIC = Path(str(files("service").joinpath("static")))
+
+CSP = (
+    "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; "
+    "img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+_BROWSER_HEADERS = {
+    "Content-Security-Policy": CSP,
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+# Case pages and case answers carry a case's state (and the key in the request):
+# never kept by the browser or anything in between.
+_NO_STORE_PREFIXES = ("/case", "/v1/cases")
+# FastAPI's API explorer loads Swagger UI from a CDN; it is for developers, not survivors.
+_EXEMPT_PREFIXES = ("/docs", "/redoc")
+
+
+def _page(name: str) -> HTMLResponse:
+    return HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
 
 
 @router.get("/", response_class=HTMLResponse)
-def home() -> HTMLResponse:
-    return HTMLResponse(_PAGE, headers=_HEADERS)
+def create_page() -> HTMLResponse:
+    return _page("index.html")
+
+
+@router.get("/case", response_class=HTMLResponse)
+def case_page() -> HTMLResponse:
+    return _page("case.html")
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC)
+
+
+class BrowserHeaders:
+    """Adds the security headers to every response, and `no-store` where a case is involved."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for name, value in _BROWSER_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
+                if no_store:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

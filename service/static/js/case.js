@@ -1,0 +1,127 @@
+// The case page: open a case with its id and key, see matches and removals, add images, withdraw.
+
+import { addToCase, caseStatus, explain, withdrawCase } from "./api.js";
+import { forget, remembered } from "./credentials.js";
+import { setUpHasher } from "./hashing-ui.js";
+
+const $ = (id) => document.getElementById(id);
+let current = null; // { caseId, key } while the page is open; never stored unless asked
+
+const STATES = {
+  active: "Active: platforms are matching it",
+  withdrawn: "Withdrawn",
+  disputed: "Paused: platforms said the image is not intimate; under review",
+  retired: "Removed after review",
+};
+const OUTCOMES = {
+  matched: "Found, not reviewed yet",
+  pending_review: "Being reviewed",
+  removed: "Removed",
+  not_violating: "Not removed (platform found no violation)",
+};
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.append(td);
+}
+
+function show(status) {
+  const removed = status.outcome_counts.removed || 0;
+  $("status-summary").textContent =
+    `Case ${status.case_id} is ${status.state === "active" ? "active" : "withdrawn"}. ` +
+    `${status.hashes.length} fingerprint${status.hashes.length === 1 ? "" : "s"}, ` +
+    `${status.match_count} match${status.match_count === 1 ? "" : "es"}, ${removed} removal${removed === 1 ? "" : "s"}.`;
+  $("hashes").replaceChildren(...status.hashes.map((h, i) => {
+    const tr = document.createElement("tr");
+    cell(tr, String(i + 1));
+    cell(tr, STATES[h.state] || h.state);
+    cell(tr, when(h.added_at));
+    return tr;
+  }));
+  $("outcomes").replaceChildren(...status.outcomes.map((o) => {
+    const tr = document.createElement("tr");
+    cell(tr, o.platform);
+    cell(tr, OUTCOMES[o.outcome] || o.outcome);
+    cell(tr, when(o.matched_at));
+    cell(tr, when(o.reported_at));
+    return tr;
+  }));
+  $("no-outcomes").classList.toggle("hidden", status.outcomes.length > 0);
+  $("outcomes-table").classList.toggle("hidden", status.outcomes.length === 0);
+  const open = status.state === "active";
+  $("add").classList.toggle("hidden", !open);
+  $("withdraw").classList.toggle("hidden", !open);
+  $("status").classList.remove("hidden");
+}
+
+const saved = remembered();
+if (saved) {
+  $("case-id-input").value = saved.caseId;
+  $("case-key-input").value = saved.caseKey;
+  $("forget").classList.remove("hidden");
+}
+$("forget").addEventListener("click", () => {
+  forget();
+  $("forget").classList.add("hidden");
+  $("case-key-input").value = "";
+});
+
+$("open").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const error = $("open-error");
+  error.classList.add("hidden");
+  const caseId = $("case-id-input").value.trim();
+  const key = $("case-key-input").value.trim();
+  try {
+    const status = await caseStatus(caseId, key);
+    current = { caseId, key };
+    show(status);
+    $("status-title").focus();
+  } catch (err) {
+    error.textContent = explain(err);
+    error.classList.remove("hidden");
+  }
+});
+
+const addSend = $("add-send");
+const hasher = setUpHasher({
+  input: $("files"),
+  list: $("list"),
+  summary: $("summary"),
+  onChange: ({ ready, busy }) => { addSend.disabled = ready === 0 || busy > 0; },
+});
+addSend.addEventListener("click", async () => {
+  addSend.disabled = true;
+  try {
+    show(await addToCase(current.caseId, current.key, hasher.results()));
+    hasher.clear();
+    $("add-result").textContent = "Added. Platforms are now matching these fingerprints too.";
+  } catch (err) {
+    $("add-result").textContent = explain(err);
+    addSend.disabled = false;
+  }
+});
+
+$("withdraw-start").addEventListener("click", () => {
+  $("withdraw-confirm").classList.remove("hidden");
+  $("withdraw-no").focus();
+});
+$("withdraw-no").addEventListener("click", () => {
+  $("withdraw-confirm").classList.add("hidden");
+  $("withdraw-start").focus();
+});
+$("withdraw-yes").addEventListener("click", async () => {
+  try {
+    const status = await withdrawCase(current.caseId, current.key);
+    $("withdraw-confirm").classList.add("hidden");
+    show(status);
+    $("status-summary").textContent =
+      "Your case is withdrawn. Your fingerprints no longer match and partners have been told to delete them. " +
+      $("status-summary").textContent;
+    $("status-title").focus();
+  } catch (err) {
+    $("confirm-text").textContent = explain(err);
+  }
+});

@@ -1,0 +1,62 @@
+// Module Web Worker that hashes the survivor's images off the main thread.
+// The image never leaves this worker: it is decoded here, hashed, and only the
+// hashes go back to the page. The worker makes no network request.
+//
+//   const worker = new Worker(new URL("js/hash-worker.js", base), { type: "module" });
+//   worker.postMessage({ id, file });           // file: a File or Blob
+//
+// Replies, for that id:
+//   { id, progress, stage }                      // 0..1, several times per image
+//   { id, ok: true, algorithm: "pdq", hash, quality, dihedral: [8 hex] }
+//   { id, ok: false, code, reason, quality? }    // reason: plain language
+//
+// `dihedral` lists the 8 rotations/flips in the order of `hashing/pdq.py`
+// DIHEDRAL_NAMES; dihedral[0] === hash. Images are hashed one at a time, in
+// the order received, so a batch of large photos does not pile up in memory.
+
+import { loadCanonicalImage } from "./canonical.js";
+import { pdqDihedralFromRGBA } from "./pdq.js";
+
+export const MIN_QUALITY = 50; // as hashing/pdq.py: below it, hashes collide with unrelated images
+export const LOW_QUALITY_REASON = "not enough detail to be matched reliably";
+
+async function hashFile(id, file) {
+  const progress = (fraction, stage) => self.postMessage({ id, progress: fraction, stage });
+  if (!(file instanceof Blob)) {
+    return { id, ok: false, code: "no-file", reason: "no file was given" };
+  }
+  progress(0, "reading");
+  const image = await loadCanonicalImage(file, {
+    onProgress: (fraction) => progress(0.9 * fraction, fraction < 0.4 ? "decoding" : "scaling"),
+  });
+  progress(0.9, "hashing");
+  const { hashes, quality } = pdqDihedralFromRGBA(image.data, image.width, image.height);
+  if (quality < MIN_QUALITY) {
+    return { id, ok: false, code: "low-quality", reason: LOW_QUALITY_REASON, quality };
+  }
+  progress(1, "done");
+  return { id, ok: true, algorithm: "pdq", hash: hashes[0], quality, dihedral: hashes };
+}
+
+function failure(id, error) {
+  if (error && typeof error.reason === "string") {
+    return { id, ok: false, code: error.code ?? "unreadable", reason: error.reason };
+  }
+  const detail = error && error.message ? ` (${error.message})` : "";
+  return { id, ok: false, code: "error", reason: `the image could not be hashed${detail}` };
+}
+
+let queue = Promise.resolve();
+
+self.addEventListener("message", (event) => {
+  const { id, file } = event.data ?? {};
+  queue = queue.then(async () => {
+    let reply;
+    try {
+      reply = await hashFile(id, file);
+    } catch (error) {
+      reply = failure(id, error);
+    }
+    self.postMessage(reply);
+  });
+});
