@@ -18,9 +18,13 @@ from rich.console import Console
 from hashing.algorithm import Hash
 from hashing.client import DEFAULT_SERVER, HashbankClient, ServiceError
 from hashing.files import find_images, hash_files
-from hashing.registry import PDQ_ALGORITHM
+from hashing.policy import query_hashes, submission_hashes
 
-CASE_LIMIT = 100  # hashes per request; more are sent as additions to the same case
+# Hashes per request (the service's `max_hashes_per_case`). The match policy submits
+# several hashes per image (`hashing.policy`), so requests are filled with whole
+# images: one image's hashes never straddle two requests. More images are sent as
+# additions to the same case.
+CASE_LIMIT = 100
 err = Console(stderr=True)
 
 Server = Annotated[str, typer.Option(envvar="HASHBANK_SERVER", help="hashbank service URL")]
@@ -32,23 +36,38 @@ def _case_key() -> str:
     return key.strip()
 
 
-def _hash_paths(paths: list[Path]) -> list[Hash]:
+def _hash_paths(paths: list[Path]) -> list[list[Hash]]:
+    """Each image's hashes under the match policy (`hashing.policy.submission_hashes`)."""
     files = find_images(paths)
     if not files:
         err.print("error: no image files found")
         raise typer.Exit(1)
-    hashes: list[Hash] = []
+    images: list[list[Hash]] = []
     with err.status(f"hashing {len(files)} images on this device…"):
-        for result in hash_files(files, [PDQ_ALGORITHM]):
+        for result in hash_files(files, submission_hashes):
             if result.ok:
-                hashes.extend(result.hashes)
+                images.append(list(result.hashes))
             else:
                 err.print(f"  skipped {result.path}: {result.error}")
-    if not hashes:
+    if not images:
         err.print("error: none of the images could be hashed; nothing was sent")
         raise typer.Exit(1)
-    err.print(f"{len(hashes)} of {len(files)} images hashed. Only these hashes will be sent.")
-    return hashes
+    count = sum(len(h) for h in images)
+    err.print(
+        f"{len(images)} of {len(files)} images hashed ({count} hashes). "
+        "Only these hashes will be sent."
+    )
+    return images
+
+
+def _requests(images: list[list[Hash]]) -> list[list[Hash]]:
+    """Pack whole images into requests of at most CASE_LIMIT hashes."""
+    batches: list[list[Hash]] = [[]]
+    for hashes in images:
+        if batches[-1] and len(batches[-1]) + len(hashes) > CASE_LIMIT:
+            batches.append([])
+        batches[-1].extend(hashes[:CASE_LIMIT])
+    return batches
 
 
 def _fail(exc: ServiceError | OSError) -> None:
@@ -64,13 +83,13 @@ def submit(
     ] = None,
 ) -> None:
     """Hash images here and create a case from the hashes. Prints the case id and key once."""
-    hashes = _hash_paths(paths)
+    first, *rest = _requests(_hash_paths(paths))
     try:
         with HashbankClient(server) as client:
-            created = client.create_case(hashes[:CASE_LIMIT])
+            created = client.create_case(first)
             case_id, key = created["case_id"], created["case_key"]
-            for start in range(CASE_LIMIT, len(hashes), CASE_LIMIT):
-                client.add_hashes(case_id, key, hashes[start : start + CASE_LIMIT])
+            for batch in rest:
+                client.add_hashes(case_id, key, batch)
     except (ServiceError, OSError) as exc:
         _fail(exc)
         return
@@ -125,15 +144,16 @@ def status(
 
 def add(case_id: str, paths: Paths, server: Server = DEFAULT_SERVER) -> None:
     """Hash more images here and add them to an existing case."""
-    hashes = _hash_paths(paths)
+    images = _hash_paths(paths)
     key = _case_key()
     try:
         with HashbankClient(server) as client:
-            for start in range(0, len(hashes), CASE_LIMIT):
-                client.add_hashes(case_id, key, hashes[start : start + CASE_LIMIT])
+            for batch in _requests(images):
+                client.add_hashes(case_id, key, batch)
     except (ServiceError, OSError) as exc:
         _fail(exc)
-    err.print(f"{len(hashes)} hashes added to case {case_id}")
+    count = sum(len(h) for h in images)
+    err.print(f"{count} hashes of {len(images)} images added to case {case_id}")
 
 
 def withdraw(
@@ -166,14 +186,14 @@ def match(
         ),
     ] = "",
 ) -> None:
-    """For platforms: hash an image here (all 8 rotations/flips) and match it."""
+    """For platforms: hash an image here (the match policy's query hashes) and match it."""
     from hashing.errors import HashingError
     from hashing.loading import load_image
 
     try:
-        variants = PDQ_ALGORITHM.compute_dihedral(load_image(image))
+        hashes = query_hashes(load_image(image))
         with HashbankClient(server, api_key=api_key) as client:
-            result = client.match([variants])
+            result = client.match([hashes])
     except HashingError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None

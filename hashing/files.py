@@ -5,10 +5,12 @@ before anything is sent, and the only part that ever sees the images.
 """
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from PIL import Image
 
 from hashing.algorithm import Hash, HashAlgorithm
 from hashing.errors import HashingError
@@ -56,15 +58,24 @@ def find_images(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+ImageHasher = Callable[[Image.Image], Sequence[Hash]]
+
+
 def hash_file(
     path: Path,
-    algorithms: Iterable[HashAlgorithm],
+    algorithms: Iterable[HashAlgorithm] | ImageHasher,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> FileResult:
-    """Load one file canonically and compute every requested hash; never raises for bad input."""
+    """Load one file canonically and compute its hashes; never raises for bad input.
+
+    `algorithms` is the algorithms to compute one hash each with, or a function from
+    the canonical image to its hashes (e.g. `hashing.policy.submission_hashes`).
+    """
     try:
         image = load_image(path, max_pixels=max_pixels)
+        if callable(algorithms):
+            return FileResult(path, tuple(algorithms(image)))
         return FileResult(path, tuple(a.compute(image) for a in algorithms))
     except HashingError as exc:
         return FileResult(path, error=str(exc))
@@ -80,7 +91,7 @@ def hash_file(
 
 def hash_files(
     paths: list[Path],
-    algorithms: list[HashAlgorithm],
+    algorithms: list[HashAlgorithm] | ImageHasher,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     on_done: Callable[[FileResult], None] | None = None,

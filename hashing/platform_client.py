@@ -1,9 +1,9 @@
 """A small typed client for partner platforms: match uploads, report outcomes, follow the hash list.
 
-Images never leave the platform's machine: `match_image` hashes locally (all 8
-rotations and flips) and sends only the hex hashes. `sync` follows the service's
-change feed with a durable cursor, so a platform can keep its own copy of the
-hash list and match locally.
+Images never leave the platform's machine: `match_image` hashes locally (the
+match policy's query hashes, `hashing.policy`) and sends only the hex hashes.
+`sync` follows the service's change feed with a durable cursor, so a platform
+can keep its own copy of the hash list and match locally.
 
     with PlatformClient("https://hashbank.example", api_key) as client:
         result = client.match_image("upload.jpg")
@@ -29,7 +29,8 @@ import httpx
 
 from hashing.client import ServiceError
 from hashing.loading import ImageSource, load_image
-from hashing.registry import PDQ_ALGORITHM, get_algorithm
+from hashing.policy import MAX_QUERY_HASHES, query_hashes
+from hashing.registry import get_algorithm
 
 __all__ = [
     "MAX_ITEMS",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 MAX_ITEMS = 1000  # per /v1/match request (the service's limit)
-MAX_VARIANTS = 7  # the other dihedral hashes of one image
+MAX_VARIANTS = MAX_QUERY_HASHES - 1  # the other query hashes of one image (hashing.policy)
 START_CURSOR = "0"
 
 Outcome = Literal["pending_review", "removed", "not_violating"]
@@ -57,7 +58,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class MatchQuery:
-    """One image to match: its hash and, ideally, the 7 other dihedral hashes."""
+    """One image to match: its first query hash and the others (`hashing.policy.query_hashes`)."""
 
     hash: str = field(repr=False)  # hash values are sensitive: keep them out of reprs and logs
     variants: tuple[str, ...] = field(default=(), repr=False)
@@ -164,12 +165,13 @@ class PlatformClient:
         return results
 
     def match_image(self, image: ImageSource, *, ref: str | None = None) -> MatchResult:
-        """Hash an image here (PDQ, all 8 rotations and flips) and match the hashes only.
+        """Hash an image here (`hashing.policy.query_hashes`: PDQ, all 8 rotations and
+        flips, also of its border-trimmed form and centre crop) and match the hashes only.
 
         Raises the `hashing` errors (`UnreadableImage`, `ImageTooLarge`,
         `LowQualityImage`) before anything is sent.
         """
-        original, *variants = PDQ_ALGORITHM.compute_dihedral(load_image(image))
+        original, *variants = query_hashes(load_image(image))
         query = MatchQuery(original.hex, tuple(h.hex for h in variants), ref)
         return self.match_hashes([query])[0]
 

@@ -1,15 +1,18 @@
 """The match policy: from a platform's hashes (or image) to recorded matches.
 
-One place decides what counts as a match, so the batch route, the image route
-and the benchmark all agree: each item is searched with all of its dihedral
-variants at its algorithm's threshold, the best distance per stored hash wins,
-and only hashes still active in the database are reported.
+What counts as a match is `hashing.policy` (shared with the clients, the web
+page and the benchmark); this module applies it: each item is searched with all
+of its variants (dihedral hashes, and those of its border-trimmed form), the
+best distance per stored hash wins, PDQ hits are kept when the policy accepts
+that distance (other algorithms: their own threshold), and only hashes still
+active in the database are reported.
 """
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from hashing import PDQ_ALGORITHM, HashingError, get_algorithm, load_image
+from hashing import HashingError, get_algorithm, load_image
+from hashing.policy import DEFAULT_POLICY, MatchPolicy
 from service.errors import ApiError
 from service.repository.matches import Hit, MatchRepository
 from service.validation import parse_one
@@ -21,6 +24,16 @@ class Searcher(Protocol):
     ) -> list[dict[int, int]]:
         """Per query group (an item and its variants): stored id -> best distance."""
         ...
+
+
+def policy_search(
+    searcher: Searcher,
+    queries: Sequence[Sequence[bytes]],
+    policy: MatchPolicy = DEFAULT_POLICY,
+) -> list[dict[int, int]]:
+    """Per query (one image's PDQ hashes): stored id -> best distance, where the policy accepts."""
+    found = searcher.search(policy.algorithm, queries, policy.threshold)
+    return [{i: d for i, d in best.items() if policy.accepts(d)} for best in found]
 
 
 class MatchItem(Protocol):
@@ -77,19 +90,30 @@ class Matcher:
         return self.record(platform_id, len(items), self.find(items))
 
     def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
-        """Hash image bytes in memory (all 8 dihedral PDQ hashes) and match them."""
+        """Hash image bytes in memory (`hashing.policy`'s query hashes) and match them."""
         image = load_image(data, max_pixels=self.max_image_pixels)
-        variants = PDQ_ALGORITHM.compute_dihedral(image)
+        hashes = DEFAULT_POLICY.query_hashes(image)
         del image
-        hits = self._search(PDQ_ALGORITHM.name, [(0, [v.value for v in variants])])
+        (best,) = policy_search(self.searcher, [[h.value for h in hashes]])
+        hits = [
+            Hit(item=0, signal_id=signal_id, algorithm=DEFAULT_POLICY.algorithm, distance=d)
+            for signal_id, d in sorted(best.items(), key=lambda kv: kv[1])
+        ]
         recorded = self.matches.record(platform_id, hits)
-        quality = variants[0].quality or 0
+        quality = hashes[0].quality or 0
         return [
             {"match_id": m.match_id, "algorithm": m.algorithm, "distance": m.distance}
             for m in recorded
         ], quality
 
     def _search(self, algorithm: str, group: list[tuple[int, list[bytes]]]) -> list[Hit]:
+        if algorithm == DEFAULT_POLICY.algorithm:
+            found = policy_search(self.searcher, [codes for _, codes in group])
+            return [
+                Hit(item=i, signal_id=signal_id, algorithm=algorithm, distance=distance)
+                for (i, _), best in zip(group, found, strict=True)
+                for signal_id, distance in sorted(best.items(), key=lambda kv: kv[1])
+            ]
         radius = get_algorithm(algorithm).threshold
         found = self.searcher.search(algorithm, [codes for _, codes in group], radius)
         return [

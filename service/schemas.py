@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hashing.policy import MAX_QUERY_HASHES
+
 PDQ_EXAMPLE = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 
@@ -80,8 +82,9 @@ class MatchItemIn(BaseModel):
         list[Annotated[str, Field(max_length=128)]],
         Field(
             default_factory=list,
-            max_length=7,
-            description="The other dihedral hashes (rotations, flips) of the same image",
+            max_length=MAX_QUERY_HASHES - 1,
+            description="The image's other query hashes (hashing.policy): its dihedral hashes "
+            "(rotations, flips), also those of its border-trimmed form and centre crop",
         ),
     ]
     ref: Annotated[

@@ -4,14 +4,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.credentials import new_public_id
 from service.db import Database
 from service.errors import NotFound
 from service.group_commit import GroupCommitter
-from service.models import Feedback, Match, Signal, utcnow
+from service.models import CaseSignal, Feedback, Match, Signal, utcnow
 from service.repository import audit, disputes
 from service.repository.signals import ACTIVE
 
@@ -91,11 +91,21 @@ class MatchRepository:
 def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[RecordedMatch]:
     # Checked in the writing transaction: a hash withdrawn a moment ago is not
     # reported even if this worker's index has not applied the withdrawal yet.
-    active = _active_ids(session, {h.signal_id for h in hits})
+    case_of = _active_cases(session, {h.signal_id for h in hits})
+    # The match policy stores several hashes per image (hashing.policy), so one upload
+    # can hit several hashes of the same case: record only the closest per item and case.
+    best: dict[tuple[int, int], Hit] = {}
+    for hit in hits:
+        case = case_of.get(hit.signal_id)
+        if case is not None:
+            kept = best.get((hit.item, case))
+            if kept is None or hit.distance < kept.distance:
+                best[(hit.item, case)] = hit
     now = utcnow()
     recorded: list[RecordedMatch] = []
     for hit in hits:
-        if hit.signal_id in active:
+        case = case_of.get(hit.signal_id)
+        if case is not None and best.get((hit.item, case)) is hit:
             match = Match(
                 public_id=new_public_id("m_"),
                 platform_id=platform_id,
@@ -111,5 +121,19 @@ def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[Recorde
     return recorded
 
 
-def _active_ids(session: Session, ids: set[int]) -> set[int]:
-    return set(session.scalars(select(Signal.id).where(Signal.id.in_(ids), Signal.state == ACTIVE)))
+def _active_cases(session: Session, ids: set[int]) -> dict[int, int]:
+    """For the given signals that are active: signal id -> the first case holding it."""
+    active = set(
+        session.scalars(select(Signal.id).where(Signal.id.in_(ids), Signal.state == ACTIVE))
+    )
+    if not active:
+        return {}
+    rows = session.execute(
+        select(CaseSignal.signal_id, func.min(CaseSignal.case_id))
+        .where(CaseSignal.signal_id.in_(active))
+        .group_by(CaseSignal.signal_id)
+    )
+    cases: dict[int, int] = {}
+    for signal_id, case_id in rows:
+        cases[signal_id] = case_id
+    return {i: cases.get(i, -i) for i in active}  # no case link: its own group

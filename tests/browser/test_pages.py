@@ -3,7 +3,9 @@ withdraw; what the browser sends; keyboard only; a phone-sized screen; screensho
 
 import io
 import json
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,11 @@ from tests.conftest import BSDS500
 from tests.e2e.server import BIN, Server, run_cli, service_env
 
 PHOTOS = sorted(BSDS500.glob("*.jpg"))[:12]  # each test creates cases from its own
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+# Refreshed on request only (`HASHBANK_SCREENSHOTS=docs/screenshots`), so a test run
+# does not rewrite tracked files; otherwise they go to the temp folder.
+SCREENSHOTS = Path(
+    os.environ.get("HASHBANK_SCREENSHOTS", Path(tempfile.gettempdir()) / "hashbank-screenshots")
+)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from hashing.platform_client import (
     ServiceError,
     read_checkpoint,
 )
+from hashing.policy import MAX_QUERY_HASHES, query_hashes
 from tests.conftest import PDQ_REFERENCE
 
 KEY = "k_test_platform_key"
@@ -83,7 +84,7 @@ class FakeHashbank:
         results = []
         for i, item in enumerate(items):
             assert set(item) == {"algorithm", "hash", "variants", "ref"}
-            assert len(item["variants"]) <= 7
+            assert len(item["variants"]) <= MAX_QUERY_HASHES - 1
             hits = [h for h in [item["hash"], *item["variants"]] if h in self.known]
             matches = [{"match_id": f"m_{i}", "algorithm": "pdq", "distance": 0}] if hits else []
             results.append({"index": i, "ref": item["ref"], "matches": matches})
@@ -219,10 +220,12 @@ def test_unexpected_responses_raise_service_error(
 # -- match_image ----------------------------------------------------------------------------
 
 
-def test_match_image_sends_only_the_eight_hex_hashes(
+def test_match_image_sends_only_the_policys_hex_hashes(
     fake: FakeHashbank, client: PlatformClient
 ) -> None:
     dihedral = [h.hex for h in PDQ_ALGORITHM.compute_dihedral(load_image(IMAGE))]
+    expected = [h.hex for h in query_hashes(load_image(IMAGE))]
+    assert expected[:8] == dihedral  # then those of the centre crop (hashing.policy)
     fake.known = {dihedral[3]}  # an upload that was rotated by 270 degrees
     image_bytes = IMAGE.read_bytes()
 
@@ -234,12 +237,12 @@ def test_match_image_sends_only_the_eight_hex_hashes(
     assert from_bytes.matched
     assert len(fake.requests) == 2
     for body in fake.bodies:
-        assert len(body) < 1024  # the image is ~100 kB
+        assert len(body) < 2048  # the image is ~100 kB
         for start in range(0, len(image_bytes) - 32, len(image_bytes) // 50):
             assert image_bytes[start : start + 32] not in body
         (item,) = json.loads(body)["items"]
         assert item["algorithm"] == "pdq"
-        assert [item["hash"], *item["variants"]] == dihedral
+        assert [item["hash"], *item["variants"]] == expected
 
 
 def test_match_image_agrees_with_the_reference_hash(

@@ -1,0 +1,219 @@
+"""The match policy: what a survivor submits per image, what a platform queries, what matches.
+
+This module is the one place that decides it. The survivor's client
+(`hashbank submit` / `add`), the platform client (`PlatformClient.match_image`,
+`hashbank match`), the service (`Matcher.match_image`) and the accuracy
+benchmark (`scripts/bench_accuracy.py`) all call it; the web page's JavaScript
+ports it rule for rule (see "Porting" below). Measured results and costs:
+`docs/accuracy.md`.
+
+Every step works on the canonical image from `hashing.load_image` (EXIF
+orientation applied, 8-bit RGB, large images reduced by a power of two).
+
+1. **Canonical form: trim plain borders** (`trim_borders`). Padding, letterbox
+   bars and screenshot margins move every PDQ bit; cutting them off first makes
+   a padded copy hash like the original.
+
+   * A *line* (a row or a column of pixels) is **plain** when, for each of R, G
+     and B separately, its largest value minus its smallest value is at most
+     `TRIM_TOLERANCE` (24).
+   * Rows first: count the plain rows running in from the top edge (stop at the
+     first row that is not plain) and from the bottom edge. Then columns,
+     looking only at the rows that remain: count the plain columns running in
+     from the left and from the right edge.
+   * A side whose plain run is shorter than `TRIM_MIN_RUN` (2%) of the
+     image's height (top, bottom) or width (left, right) is not trimmed: a few
+     plain lines are an edge of the photo (sky, shadow), not a border.
+   * The image is cropped to what is left. If every row is plain, or the crop
+     would leave less than `TRIM_MIN_KEEP` (a quarter) of the width or of the
+     height, or fewer than `TRIM_MIN_SIDE` (32) pixels on a side, nothing is
+     trimmed at all (a nearly blank picture is not a border).
+
+2. **What a survivor submits per image** (`submission_hashes`), PDQ only:
+
+   * the PDQ hash of the trimmed image (refused, as always, below quality 50);
+   * if trimming changed the image, also the PDQ hash of the untrimmed image
+     (a copy whose border was covered, e.g. by a caption, still matches);
+   * for each scale s in `CROP_SCALES`, the PDQ hash of the centre crop of the
+     trimmed image keeping a fraction s of its width and of its height: left
+     = floor(w * (1 - s) / 2), top = floor(h * (1 - s) / 2), right = left +
+     round(w * s), bottom = top + round(h * s). A crop whose PDQ quality is
+     below 50 is left out (the image's own hash is still submitted). These
+     let a cropped re-post match.
+
+   So an image yields 1 + len(CROP_SCALES) = 3 hashes, one more when it had a
+   plain border; duplicates are dropped. Each is an ordinary PDQ hash in the
+   case. The survivor's client fills its requests (at most 100 hashes, the
+   service's per-request limit) with whole images.
+
+3. **What a platform queries per image** (`query_groups`), PDQ only, each as
+   its 8 dihedral hashes (rotations and flips, `PDQ.compute_dihedral`):
+
+   * the image as uploaded;
+   * when trimming changed it, the trimmed image;
+   * for each scale s in `QUERY_CROP_SCALES` (0.8), the centre crop of the
+     trimmed image by the same rule as in step 2 (a caption or a corner logo
+     near the edge falls outside it, and it meets the survivor's crop of the
+     same scale). A form whose PDQ quality is below 50 is left out.
+
+   So 16 hashes, 24 when trimming changed the image (`MAX_QUERY_HASHES`),
+   sent as one item: a hash and its variants.
+
+4. **What matches** (`accepts`): a stored hash matches the query when the
+   smallest Hamming distance between it and any of the query's hashes is at
+   most `THRESHOLD` (31, PDQ's usual threshold). There is no second stage yet.
+
+Porting: steps 1 to 3 are integer arithmetic on the canonical RGB pixels plus
+PDQ, so the browser gets the same hashes as this module from the same pixels.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from hashing.algorithm import Hash
+from hashing.errors import LowQualityImage
+from hashing.registry import PDQ_ALGORITHM
+
+ALGORITHM = PDQ_ALGORITHM.name
+THRESHOLD = 31
+TRIM_TOLERANCE = 24
+TRIM_MIN_KEEP = 0.25
+TRIM_MIN_SIDE = 32
+TRIM_MIN_RUN = 0.02
+CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
+QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
+MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES))  # dihedral x (as uploaded, trimmed, crops)
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    """The policy's settings; `DEFAULT_POLICY` is what hashbank uses everywhere.
+
+    Other instances exist for the benchmark's comparison rows (what each part adds).
+    """
+
+    name: str = "hashbank"
+    algorithm: str = ALGORITHM
+    trim: bool = True
+    crop_scales: tuple[float, ...] = field(default=CROP_SCALES)
+    query_crop_scales: tuple[float, ...] = field(default=QUERY_CROP_SCALES)
+    threshold: int = THRESHOLD
+
+    def submission_hashes(self, image: Image.Image) -> list[Hash]:
+        """The PDQ hashes a survivor's client submits for one canonical image (step 2).
+
+        Raises `LowQualityImage` when the image itself cannot be hashed reliably.
+        """
+        trimmed = trim_borders(image) if self.trim else image
+        hashes = [PDQ_ALGORITHM.compute(trimmed)]
+        if trimmed is not image:
+            hashes.append(PDQ_ALGORITHM.compute(image))
+        for scale in self.crop_scales:
+            try:
+                hashes.append(PDQ_ALGORITHM.compute(centre_crop(trimmed, scale)))
+            except LowQualityImage:
+                continue
+        return _distinct(hashes)
+
+    def query_groups(self, image: Image.Image) -> list[list[Hash]]:
+        """The hashes a platform queries for one canonical image, by canonical form (step 3).
+
+        One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
+        image when trimming changed it, and the centre crops. Raises `LowQualityImage` when the
+        uploaded image cannot be hashed reliably.
+        """
+        groups = [PDQ_ALGORITHM.compute_dihedral(image)]
+        trimmed = trim_borders(image) if self.trim else image
+        forms = [trimmed] if trimmed is not image else []
+        forms += [centre_crop(trimmed, scale) for scale in self.query_crop_scales]
+        for form in forms:
+            try:
+                groups.append(PDQ_ALGORITHM.compute_dihedral(form))
+            except LowQualityImage:
+                continue
+        return groups
+
+    def query_hashes(self, image: Image.Image) -> list[Hash]:
+        """All of `query_groups` as one list (16 or 24 hashes): one query item."""
+        return [h for group in self.query_groups(image) for h in group]
+
+    def accepts(self, distance: int) -> bool:
+        """Step 4: the best distance between a stored hash and the query's hashes."""
+        return distance <= self.threshold
+
+
+DEFAULT_POLICY = MatchPolicy()
+
+
+def submission_hashes(image: Image.Image) -> list[Hash]:
+    """`DEFAULT_POLICY.submission_hashes`: what a survivor submits for one image."""
+    return DEFAULT_POLICY.submission_hashes(image)
+
+
+def query_hashes(image: Image.Image) -> list[Hash]:
+    """`DEFAULT_POLICY.query_hashes`: what a platform queries for one image."""
+    return DEFAULT_POLICY.query_hashes(image)
+
+
+def accepts(distance: int) -> bool:
+    return DEFAULT_POLICY.accepts(distance)
+
+
+def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.Image:
+    """Cut plain rows and columns off the edges (step 1); the same object if none are plain."""
+    pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    height, width = pixels.shape[:2]
+    top = 0
+    while top < height and _plain(pixels[top], tolerance):
+        top += 1
+    bottom = height
+    while bottom > top and _plain(pixels[bottom - 1], tolerance):
+        bottom -= 1
+    if top >= bottom:
+        return image  # every row is plain: a blank picture, not a border
+    left, right = 0, width
+    while left < width and _plain(pixels[top:bottom, left], tolerance):
+        left += 1
+    while right > left and _plain(pixels[top:bottom, right - 1], tolerance):
+        right -= 1
+    top, bottom = _min_run(top, bottom, height)
+    left, right = _min_run(left, right, width)
+    if (top, bottom, left, right) == (0, height, 0, width):
+        return image
+    kept_w, kept_h = right - left, bottom - top
+    if kept_w < max(TRIM_MIN_SIDE, width * TRIM_MIN_KEEP) or kept_h < max(
+        TRIM_MIN_SIDE, height * TRIM_MIN_KEEP
+    ):
+        return image
+    return image.crop((left, top, right, bottom))
+
+
+def centre_crop(image: Image.Image, scale: float) -> Image.Image:
+    """The centre part keeping `scale` of the width and of the height (rule in step 2)."""
+    width, height = image.size
+    left, top = int(width * (1 - scale) / 2), int(height * (1 - scale) / 2)
+    return image.crop((left, top, left + round(width * scale), top + round(height * scale)))
+
+
+def _plain(line: np.ndarray, tolerance: int) -> bool:
+    """Is every channel's max - min along this line (shape: pixels x 3) within the tolerance?"""
+    spread = line.max(axis=0).astype(np.int16) - line.min(axis=0).astype(np.int16)
+    return bool(spread.max() <= tolerance)
+
+
+def _min_run(start: int, end: int, size: int) -> tuple[int, int]:
+    """Keep a side's trim only if it is at least TRIM_MIN_RUN of the image's size."""
+    least = size * TRIM_MIN_RUN
+    return (start if start >= least else 0), (end if size - end >= least else size)
+
+
+def _distinct(hashes: list[Hash]) -> list[Hash]:
+    seen: set[bytes] = set()
+    out: list[Hash] = []
+    for h in hashes:
+        if h.value not in seen:
+            seen.add(h.value)
+            out.append(h)
+    return out
