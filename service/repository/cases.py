@@ -17,7 +17,7 @@ from service.repository.signals import (
     WITHDRAWN,
     SignalInput,
     fold_duplicates,
-    get_or_create,
+    get_or_create_many,
     held_by_active_case,
     set_state,
 )
@@ -156,8 +156,7 @@ class CaseRepository:
     def _link(self, session: Session, case: Case, inputs: list[SignalInput]) -> int:
         held = {link.signal_id for link in case.links}
         added = 0
-        for item in fold_duplicates(inputs):
-            signal = get_or_create(session, item)
+        for signal in get_or_create_many(session, fold_duplicates(inputs)):
             if signal.id not in held:
                 session.add(
                     CaseSignal(

@@ -26,18 +26,25 @@ class ChangeRow:
     op: str  # "add" or "remove"
 
 
-def next_seq(session: Session) -> int:
-    result = session.execute(
+def next_seqs(session: Session, count: int) -> range:
+    """Reserve `count` consecutive sequence numbers (under the writer's lock)."""
+    if count <= 0:
+        return range(0)
+    last = session.execute(
         update(Counter)
         .where(Counter.name == _COUNTER)
-        .values(value=Counter.value + 1)
+        .values(value=Counter.value + count)
         .returning(Counter.value)
     ).scalar_one_or_none()
-    if result is None:  # first change ever
-        session.add(Counter(name=_COUNTER, value=1))
+    if last is None:  # first change ever
+        session.add(Counter(name=_COUNTER, value=count))
         session.flush()
-        return 1
-    return int(result)
+        last = count
+    return range(int(last) - count + 1, int(last) + 1)
+
+
+def next_seq(session: Session) -> int:
+    return next_seqs(session, 1)[0]
 
 
 def record(session: Session, signal: Signal, op: str) -> int:
@@ -47,6 +54,15 @@ def record(session: Session, signal: Signal, op: str) -> int:
         Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=utcnow())
     )
     return seq
+
+
+def record_many(session: Session, signals: Sequence[Signal], op: str) -> None:
+    """One change per signal (all flushed), numbered in the given order, in one step."""
+    now = utcnow()
+    session.add_all(
+        Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=now)
+        for seq, signal in zip(next_seqs(session, len(signals)), signals, strict=True)
+    )
 
 
 def since(session: Session, after: int, limit: int) -> Sequence[ChangeRow]:

@@ -4,7 +4,9 @@ Each image is hashed twice: in headless Chromium by `hash-worker.js` (canonical
 loading in `canonical.js`, PDQ in `pdq.js`), and in Python by
 `hashing.load_image` + `PDQ_ALGORITHM`. Meta's conformance rule is the bar:
 within 10 bits for every reference image of quality >= 80, for the hash and for
-each of the 8 dihedral hashes (in `compute_dihedral` order).
+each of the 8 dihedral hashes (in `compute_dihedral` order), and for each of the
+match policy's submission hashes (`hashing.policy.submission_hashes`, in order; the
+policy port itself is tested in test_policy_js.py).
 """
 
 import base64
@@ -23,13 +25,19 @@ from playwright.sync_api import Browser, Page, Request
 
 from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
 from hashing.loading import reduction_factor
+from hashing.policy import submission_hashes
 from tests.browser.conftest import StaticServer, new_context, open_harness
 from tests.conftest import PDQ_REFERENCE
 
 pdq = PDQ_ALGORITHM
 TOLERANCE = 10  # Meta's conformance rule, in bits
 LOW_QUALITY_REASON = "not enough detail to be matched reliably"
-WORKER_MODULES = {"/static/js/hash-worker.js", "/static/js/pdq.js", "/static/js/canonical.js"}
+WORKER_MODULES = {
+    "/static/js/hash-worker.js",
+    "/static/js/pdq.js",
+    "/static/js/canonical.js",
+    "/static/js/policy.js",
+}
 
 
 def distance(a: str, b: str) -> int:
@@ -78,6 +86,14 @@ def assert_matches_python(result: dict[str, Any], path: Path) -> None:
         if (d := distance(ours, theirs)) > TOLERANCE
     }
     assert far == {}, f"dihedral variants more than {TOLERANCE} bits from Python: {far}"
+    submitted = submission_hashes(load_image(path))
+    assert len(result["hashes"]) == len(submitted)
+    far = {
+        i: d
+        for i, (ours, theirs) in enumerate(zip(result["hashes"], submitted, strict=True))
+        if (d := distance(ours["hash"], theirs.hex)) > TOLERANCE
+    }
+    assert far == {}, f"submission hashes more than {TOLERANCE} bits from Python: {far}"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +130,7 @@ def test_low_quality_images_are_not_hashable(
     assert result["quality"] < 50
     assert "hash" not in result
     assert "dihedral" not in result
+    assert "hashes" not in result
     with pytest.raises(LowQualityImage):  # the Python side agrees
         pdq.compute(load_image(PDQ_REFERENCE / name))
 

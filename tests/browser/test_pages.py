@@ -1,5 +1,7 @@
 """The survivor's pages in headless Chromium against a live server: create, status, add,
-withdraw; what the browser sends; keyboard only; a phone-sized screen; screenshots."""
+withdraw; what the browser sends (each image's submission hashes under the match policy,
+`hashing.policy`, in requests of whole images); keyboard only; a phone-sized screen;
+screenshots."""
 
 import io
 import json
@@ -9,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,12 +19,15 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from hashing import PDQ_ALGORITHM, load_image
+from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
+from hashing.policy import submission_hashes
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import BSDS500
 from tests.e2e.server import BIN, Server, run_cli, service_env
 
 PHOTOS = sorted(BSDS500.glob("*.jpg"))[:12]  # each test creates cases from its own
+MANY = sorted(BSDS500.glob("*.jpg"))[12:52]  # 40 photos, ~120 hashes: more than one request
+PARTLY = sorted(BSDS500.glob("*.jpg"))[52:92]
 # Refreshed on request only (`HASHBANK_SCREENSHOTS=docs/screenshots`), so a test run
 # does not rewrite tracked files; otherwise they go to the temp folder.
 SCREENSHOTS = Path(
@@ -71,6 +77,36 @@ def photos(tmp_path: Path) -> list[Path]:
     return out
 
 
+def _python_hashes(files: list[Path]) -> list[list[str]]:
+    """What the Python client submits for each file it can hash (`submission_hashes`)."""
+    out = []
+    for f in files:
+        try:
+            out.append([h.hex for h in submission_hashes(load_image(f))])
+        except LowQualityImage:
+            continue  # the page leaves it out too
+    return out
+
+
+def _status(live: Live, case_id: str, key: str) -> dict[str, Any]:
+    r = httpx.get(f"{live.url}/v1/cases/{case_id}", headers={"X-Case-Key": key})
+    assert r.status_code == 200, r.text
+    status: dict[str, Any] = r.json()
+    return status
+
+
+def _sent(requests: list[Request]) -> list[tuple[str, list[str]]]:
+    """The URL and the hashes of every request with a body, in order."""
+    out = []
+    for r in requests:
+        if r.post_data_buffer:
+            payload = json.loads(r.post_data_buffer)
+            assert set(payload) == {"hashes"}
+            assert all(set(h) == {"algorithm", "hash", "quality"} for h in payload["hashes"])
+            out.append((r.url, [h["hash"] for h in payload["hashes"]]))
+    return out
+
+
 def _matches(live: Live, path: Path) -> int:
     return len(_match_ids(live, path))
 
@@ -96,7 +132,7 @@ def _create(page: Page, live: Live, files: list[Path]) -> tuple[str, str]:
     page.set_input_files("#files", [str(f) for f in files])
     expect(page.locator("#submit")).to_be_enabled(timeout=60_000)
     page.click("#submit")
-    page.wait_for_selector("#created:not(.hidden)")
+    page.wait_for_selector("#created:not(.hidden)", timeout=60_000)
     return page.inner_text("#case-id"), page.inner_text("#case-key")
 
 
@@ -122,8 +158,10 @@ def test_creating_a_case_sends_hashes_only(
     assert [r.url for r in sent] == [f"{live.url}/v1/cases"]
     body = sent[0].post_data_buffer or b""
     assert len(body) < 4096 * len(files)
-    payload = json.loads(body)
-    assert [set(h) for h in payload["hashes"]] == [{"algorithm", "hash", "quality"}] * 5
+    # Each image's submission hashes, as the Python client's (same pixels: the same hashes).
+    assert _sent(requests) == [
+        (f"{live.url}/v1/cases", [h for hs in _python_hashes(files) for h in hs])
+    ]
     images = [f.read_bytes() for f in files]
     for image in images:
         for start in range(0, len(image) - 64, len(image) // 16):
@@ -159,7 +197,11 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     page.fill("#case-key-input", key)
     page.click("#open button[type=submit]")
     page.wait_for_selector("#status:not(.hidden)")
-    assert "2 fingerprints" in page.inner_text("#status-summary")
+    two, three = (sum(map(len, _python_hashes(photos[6:n]))) for n in (8, 9))
+    assert len(_status(live, case_id, key)["hashes"]) == two
+    assert f"{two} fingerprints (made from your images, several per image)" in page.inner_text(
+        "#status-summary"
+    )
     assert "1 removal" in page.inner_text("#status-summary")
     assert "Web Test" in page.inner_text("#outcomes")
     assert "Removed" in page.inner_text("#outcomes")
@@ -167,7 +209,8 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     page.set_input_files("#files", [str(photos[8])])
     expect(page.locator("#add-send")).to_be_enabled(timeout=60_000)
     page.click("#add-send")
-    expect(page.locator("#status-summary")).to_contain_text("3 fingerprints")
+    expect(page.locator("#status-summary")).to_contain_text(f"{three} fingerprints")
+    assert len(_status(live, case_id, key)["hashes"]) == three
     assert _matches(live, photos[8]) >= 1
     _screenshot(page, "case-status")
 
@@ -178,6 +221,80 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     _screenshot(page, "case-withdrawn")
     for photo in photos[6:9]:
         assert _matches(live, photo) == 0
+    page.close()
+
+
+def _copies(files: list[Path], folder: Path) -> list[Path]:
+    out = []
+    for i, src in enumerate(files):
+        dst = folder / f"photo-{i + 1:02}.jpg"
+        shutil.copy(src, dst)
+        out.append(dst)
+    return out
+
+
+def test_a_large_case_is_sent_in_requests_of_whole_images(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    files = _copies(MANY, tmp_path)
+    expected = _python_hashes(files)
+    assert sum(map(len, expected)) > 100  # more than one request's worth
+    page = browser.new_page()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    progress: list[str] = []
+    page.expose_function("noteProgress", lambda text: progress.append(text))
+    page.add_init_script(
+        "new MutationObserver(() => { const p = document.getElementById('send-progress');"
+        " if (p && p.textContent) window.noteProgress(p.textContent); })"
+        ".observe(document, {subtree: true, childList: true, characterData: true});"
+    )
+    case_id, key = _create(page, live, files)
+    sent = _sent(requests)
+    assert len(sent) >= 2
+    assert sent[0][0] == f"{live.url}/v1/cases"
+    assert {url for url, _ in sent[1:]} == {f"{live.url}/v1/cases/{case_id}/hashes"}
+    assert all(len(hashes) <= 100 for _, hashes in sent)
+    # Whole images: every request ends where an image's hashes end.
+    ends = {sum(map(len, expected[:n])) for n in range(len(expected) + 1)}
+    position = 0
+    for _, hashes in sent:
+        position += len(hashes)
+        assert position in ends
+    assert [h for _, hashes in sent for h in hashes] == [h for hs in expected for h in hs]
+    # The case holds them all.
+    stored = {h["hash"] for h in _status(live, case_id, key)["hashes"]}
+    assert stored == {h for hs in expected for h in hs}
+    assert any(f" of {len(expected)} images sent" in text for text in progress), progress
+    assert _matches(live, files[-1]) >= 1
+    page.close()
+
+
+def test_a_failed_later_request_still_shows_the_case(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    files = _copies(PARTLY, tmp_path)
+    expected = _python_hashes(files)
+    page = browser.new_page()
+    page.route(
+        "**/v1/cases/*/hashes",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "unavailable", "message": "Try again later."}}),
+        ),
+    )
+    case_id, key = _create(page, live, files)
+    assert case_id.startswith("c_")
+    assert key
+    partial = page.inner_text("#partial")
+    assert page.is_visible("#partial")
+    first = len(_status(live, case_id, key)["hashes"])
+    images = next(n for n in range(len(expected) + 1) if sum(map(len, expected[:n])) == first)
+    assert 0 < images < len(expected)
+    assert f"only {images} of your {len(expected)} images are in it" in partial
+    assert "Try again later." in partial
+    _screenshot(page, "create-partly-sent")
     page.close()
 
 

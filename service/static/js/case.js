@@ -1,6 +1,6 @@
 // The case page: open a case with its id and key, see matches and removals, add images, withdraw.
 
-import { addToCase, caseStatus, explain, withdrawCase } from "./api.js";
+import { PartlySentError, addImagesToCase, caseStatus, explain, withdrawCase } from "./api.js";
 import { forget, remembered } from "./credentials.js";
 import { setUpHasher } from "./hashing-ui.js";
 
@@ -31,7 +31,8 @@ function show(status) {
   const removed = status.outcome_counts.removed || 0;
   $("status-summary").textContent =
     `Case ${status.case_id} is ${status.state === "active" ? "active" : "withdrawn"}. ` +
-    `${status.hashes.length} fingerprint${status.hashes.length === 1 ? "" : "s"}, ` +
+    `${status.hashes.length} fingerprint${status.hashes.length === 1 ? "" : "s"} ` +
+    "(made from your images, several per image), " +
     `${status.match_count} match${status.match_count === 1 ? "" : "es"}, ${removed} removal${removed === 1 ? "" : "s"}.`;
   $("hashes").replaceChildren(...status.hashes.map((h, i) => {
     const tr = document.createElement("tr");
@@ -94,12 +95,30 @@ const hasher = setUpHasher({
 });
 addSend.addEventListener("click", async () => {
   addSend.disabled = true;
+  const result = $("add-result");
   try {
-    show(await addToCase(current.caseId, current.key, hasher.results()));
+    // Several requests of whole images when there are many (api.js); progress in between.
+    const status = await addImagesToCase(current.caseId, current.key, hasher.results(), {
+      onProgress: ({ sent, total }) => {
+        result.textContent = total > 1 && sent < total
+          ? `Sending fingerprints: ${sent} of ${total} images sent…`
+          : "Sending fingerprints…";
+      },
+    });
+    show(status);
     hasher.clear();
-    $("add-result").textContent = "Added. Platforms are now matching these fingerprints too.";
+    result.textContent = "Added. Platforms are now matching these fingerprints too.";
   } catch (err) {
-    $("add-result").textContent = explain(err);
+    if (err instanceof PartlySentError) {
+      // The list stays: sending it again is safe, fingerprints already in the case are skipped.
+      show(err.lastStatus);
+      const reason = explain(err.cause).replace(/([^.!?])$/, "$1.");
+      result.textContent =
+        `Only ${err.sent} of ${err.total} images were added: ${reason} ` +
+        "Press the button again to send the rest (images already added are not added twice).";
+    } else {
+      result.textContent = explain(err);
+    }
     addSend.disabled = false;
   }
 });

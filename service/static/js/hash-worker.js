@@ -7,17 +7,24 @@
 //
 // Replies, for that id:
 //   { id, progress, stage }                      // 0..1, several times per image
-//   { id, ok: true, algorithm: "pdq", hash, quality, dihedral: [8 hex] }
+//   { id, ok: true, algorithm: "pdq", hash, quality, dihedral: [8 hex],
+//     hashes: [{ hash, quality }] }
 //   { id, ok: false, code, reason, quality? }    // reason: plain language
 //
-// `dihedral` lists the 8 rotations/flips in the order of `hashing/pdq.py`
-// DIHEDRAL_NAMES; dihedral[0] === hash. Images are hashed one at a time, in
-// the order received, so a batch of large photos does not pile up in memory.
+// `hashes` is what the page submits for the image: the match policy's
+// submission hashes (policy.js, ported from `hashing/policy.py`: the
+// border-trimmed image, the untrimmed one when trimming changed it, centre
+// crops), usually 3 per image. `hash`, `quality` and `dihedral` describe the
+// image as loaded (untrimmed): `dihedral` lists the 8 rotations/flips in the
+// order of `hashing/pdq.py` DIHEDRAL_NAMES; dihedral[0] === hash. Images are
+// hashed one at a time, in the order received, so a batch of large photos does
+// not pile up in memory.
 
 import { loadCanonicalImage } from "./canonical.js";
 import { pdqDihedralFromRGBA } from "./pdq.js";
+import { LowQualityImage, MIN_QUALITY, submissionHashes } from "./policy.js";
 
-export const MIN_QUALITY = 50; // as hashing/pdq.py: below it, hashes collide with unrelated images
+export { MIN_QUALITY }; // 50, as hashing/pdq.py: below it, hashes collide with unrelated images
 export const LOW_QUALITY_REASON = "not enough detail to be matched reliably";
 
 async function hashFile(id, file) {
@@ -32,10 +39,21 @@ async function hashFile(id, file) {
   progress(0.9, "hashing");
   const { hashes, quality } = pdqDihedralFromRGBA(image.data, image.width, image.height);
   if (quality < MIN_QUALITY) {
-    return { id, ok: false, code: "low-quality", reason: LOW_QUALITY_REASON, quality };
+    return lowQuality(id, quality);
+  }
+  let submitted;
+  try {
+    submitted = submissionHashes(image);
+  } catch (error) {
+    if (error instanceof LowQualityImage) return lowQuality(id, error.quality);
+    throw error;
   }
   progress(1, "done");
-  return { id, ok: true, algorithm: "pdq", hash: hashes[0], quality, dihedral: hashes };
+  return { id, ok: true, algorithm: "pdq", hash: hashes[0], quality, dihedral: hashes, hashes: submitted };
+}
+
+function lowQuality(id, quality) {
+  return { id, ok: false, code: "low-quality", reason: LOW_QUALITY_REASON, quality };
 }
 
 function failure(id, error) {

@@ -1,7 +1,10 @@
 // Choose or drop images, hash each one in a worker (never on the main thread, never
-// uploaded), and show per-image progress. The page only ever sees hashes.
+// uploaded), and show per-image progress. The page only ever sees hashes: per
+// image, the match policy's submission hashes (policy.js; usually 3: the whole
+// image and centre crops, 4 when it had a plain border).
 
 const MAX_IMAGES = 100;
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function setUpHasher({ input, drop, list, summary, onChange }) {
   const worker = new Worker(new URL("./hash-worker.js", import.meta.url), { type: "module" });
@@ -18,8 +21,8 @@ export function setUpHasher({ input, drop, list, summary, onChange }) {
     item.bar.remove();
     if (data.ok) {
       item.state = "ok";
-      item.result = { hash: data.hash, quality: data.quality };
-      setState(item, "ok", "Fingerprint ready");
+      item.result = data.hashes.map(({ hash, quality }) => ({ hash, quality }));
+      setState(item, "ok", `${plural(item.result.length, "fingerprint")} ready`);
     } else {
       item.state = "bad";
       setState(item, "bad", data.reason);
@@ -38,8 +41,9 @@ export function setUpHasher({ input, drop, list, summary, onChange }) {
     const bad = all.filter((i) => i.state === "bad").length;
     const busy = all.length - ready - bad;
     summary.textContent = all.length === 0 ? "" :
-      busy > 0 ? `Making fingerprints: ${ready + bad} of ${all.length} done.` :
-      `${ready} fingerprint${ready === 1 ? "" : "s"} ready` + (bad ? `, ${bad} image${bad === 1 ? "" : "s"} could not be used.` : ".");
+      busy > 0 ? `Making fingerprints: ${ready + bad} of ${all.length} images done.` :
+      `${plural(ready, "image")} ready to send` +
+      (bad ? `, ${plural(bad, "image")} could not be used.` : ".");
     onChange({ ready, busy, bad });
   }
 
@@ -65,7 +69,7 @@ export function setUpHasher({ input, drop, list, summary, onChange }) {
       list.append(li);
       const item = { li, bar, status, state: "busy", result: null };
       items.set(id, item);
-      status.textContent = "Making fingerprint…";
+      status.textContent = "Making fingerprints…";
       worker.postMessage({ id, file });
     }
     update();
@@ -86,6 +90,7 @@ export function setUpHasher({ input, drop, list, summary, onChange }) {
   }
 
   return {
+    // Per ready image, its list of {hash, quality}, in the order the images were chosen.
     results: () => [...items.values()].filter((i) => i.state === "ok").map((i) => i.result),
     clear() {
       items.clear();

@@ -1,0 +1,159 @@
+// The match policy's submission side, for the survivor's browser: what the page
+// submits per image. A rule-for-rule port of `hashing/policy.py`, which is the
+// source of truth (its module docstring states the rules; change them there
+// first, then here, and keep tests/browser/test_policy_js.py passing):
+//
+// 1. `trimBorders`: cut plain rows and columns (each of R, G, B varying by at most
+//    TRIM_TOLERANCE along the line) off the edges, rows first, then columns over
+//    the remaining rows; a side's run shorter than TRIM_MIN_RUN of the image is
+//    kept; nothing is trimmed when every row is plain or the rest would be smaller
+//    than max(TRIM_MIN_SIDE, TRIM_MIN_KEEP of the side).
+// 2. `submissionHashes`: PDQ of the trimmed image (refused below quality 50), PDQ
+//    of the untrimmed image when trimming changed it (also refused below 50, as in
+//    Python), PDQ of the centre crops of the trimmed image at CROP_SCALES (left out
+//    below quality 50); duplicates dropped, first occurrence kept.
+//
+// Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
+// sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
+// Both languages compute these in IEEE doubles, so the boxes are identical; PDQ
+// (pdq.js) is bit-identical to Python's, so identical pixels give identical hashes.
+//
+// Images are {data, width, height}: row-major RGBA (alpha ignored; canonical
+// images are opaque), as canonical.js returns them.
+
+import { pdqFromRGBA } from "./pdq.js";
+
+export const MIN_QUALITY = 50; // hashing/pdq.py PDQ.min_quality
+export const TRIM_TOLERANCE = 24;
+export const TRIM_MIN_KEEP = 0.25;
+export const TRIM_MIN_SIDE = 32;
+export const TRIM_MIN_RUN = 0.02;
+export const CROP_SCALES = Object.freeze([0.9, 0.8]);
+
+/** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
+export class LowQualityImage extends Error {
+  constructor(quality) {
+    super(`PDQ quality ${quality} is below ${MIN_QUALITY}`);
+    this.name = "LowQualityImage";
+    this.quality = quality;
+  }
+}
+
+/** Python's round() on a float: to the nearest integer, halves to the even one. */
+export function roundHalfEven(x) {
+  const floor = Math.floor(x);
+  const fraction = x - floor; // exact for the sizes involved
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+// Is every channel's max - min along the `count` pixels starting at byte `start`,
+// `step` bytes apart, within the tolerance?
+function plain(data, start, step, count, tolerance) {
+  let r0 = 255, g0 = 255, b0 = 255, r1 = 0, g1 = 0, b1 = 0;
+  for (let i = 0, p = start; i < count; i++, p += step) {
+    const r = data[p], g = data[p + 1], b = data[p + 2];
+    if (r < r0) r0 = r;
+    if (r > r1) r1 = r;
+    if (g < g0) g0 = g;
+    if (g > g1) g1 = g;
+    if (b < b0) b0 = b;
+    if (b > b1) b1 = b;
+  }
+  return r1 - r0 <= tolerance && g1 - g0 <= tolerance && b1 - b0 <= tolerance;
+}
+
+// Keep a side's trim only if it is at least TRIM_MIN_RUN of the image's size.
+function minRun(start, end, size) {
+  const least = size * TRIM_MIN_RUN;
+  return [start >= least ? start : 0, size - end >= least ? end : size];
+}
+
+/**
+ * The box that `hashing.policy.trim_borders` keeps (step 1): {x0, y0, x1, y1},
+ * exclusive ends; the whole image when nothing is trimmed.
+ */
+export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE) {
+  const whole = { x0: 0, y0: 0, x1: width, y1: height };
+  const rowBytes = width * 4;
+  let top = 0;
+  while (top < height && plain(data, top * rowBytes, 4, width, tolerance)) top++;
+  let bottom = height;
+  while (bottom > top && plain(data, (bottom - 1) * rowBytes, 4, width, tolerance)) bottom--;
+  if (top >= bottom) return whole; // every row is plain: a blank picture, not a border
+  const column = (x) => plain(data, top * rowBytes + x * 4, rowBytes, bottom - top, tolerance);
+  let left = 0;
+  while (left < width && column(left)) left++;
+  let right = width;
+  while (right > left && column(right - 1)) right--;
+  [top, bottom] = minRun(top, bottom, height);
+  [left, right] = minRun(left, right, width);
+  if (top === 0 && bottom === height && left === 0 && right === width) return whole;
+  const keptW = right - left;
+  const keptH = bottom - top;
+  if (keptW < Math.max(TRIM_MIN_SIDE, width * TRIM_MIN_KEEP) || keptH < Math.max(TRIM_MIN_SIDE, height * TRIM_MIN_KEEP)) {
+    return whole;
+  }
+  return { x0: left, y0: top, x1: right, y1: bottom };
+}
+
+/** The box of `hashing.policy.centre_crop(image of width x height, scale)`. */
+export function centreCropBox(width, height, scale) {
+  const x0 = Math.trunc((width * (1 - scale)) / 2);
+  const y0 = Math.trunc((height * (1 - scale)) / 2);
+  return { x0, y0, x1: x0 + roundHalfEven(width * scale), y1: y0 + roundHalfEven(height * scale) };
+}
+
+/**
+ * The pixels of `image` inside `box`, as Pillow's crop: what lies outside the image
+ * is black (only possible for images under 10 pixels wide or high).
+ */
+export function crop({ data, width, height }, { x0, y0, x1, y1 }) {
+  const w = x1 - x0;
+  const h = y1 - y0;
+  const out = new Uint8ClampedArray(w * h * 4);
+  const from = Math.max(x0, 0);
+  const to = Math.min(x1, width);
+  for (let y = 0; y < h; y++) {
+    const sy = y0 + y;
+    if (sy < 0 || sy >= height || to <= from) continue;
+    out.set(data.subarray((sy * width + from) * 4, (sy * width + to) * 4), (y * w + from - x0) * 4);
+  }
+  for (let i = 3; i < out.length; i += 4) out[i] = 255;
+  return { data: out, width: w, height: h };
+}
+
+const isWhole = (box, { width, height }) =>
+  box.x0 === 0 && box.y0 === 0 && box.x1 === width && box.y1 === height;
+
+function pdq(image) {
+  return pdqFromRGBA(image.data, image.width, image.height);
+}
+
+function pdqOrRefuse(image) {
+  const result = pdq(image);
+  if (result.quality < MIN_QUALITY) throw new LowQualityImage(result.quality);
+  return result;
+}
+
+/**
+ * What a survivor submits for one canonical image (`hashing.policy.submission_hashes`):
+ * [{hash, quality}], in Python's order, duplicates dropped. Throws LowQualityImage
+ * when the image itself (trimmed, or untrimmed when trimming changed it) is below
+ * quality 50.
+ */
+export function submissionHashes(image) {
+  const box = trimBorders(image);
+  const trimmed = isWhole(box, image) ? image : crop(image, box);
+  const hashes = [pdqOrRefuse(trimmed)];
+  if (trimmed !== image) hashes.push(pdqOrRefuse(image));
+  for (const scale of CROP_SCALES) {
+    const result = pdq(crop(trimmed, centreCropBox(trimmed.width, trimmed.height, scale)));
+    if (result.quality >= MIN_QUALITY) hashes.push(result);
+  }
+  const seen = new Set();
+  return hashes
+    .filter(({ hash }) => !seen.has(hash) && seen.add(hash))
+    .map(({ hash, quality }) => ({ hash, quality }));
+}
