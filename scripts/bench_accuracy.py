@@ -15,7 +15,9 @@ False matches: every original queried against the other originals (all
 distinct pairs), and every transformed copy against every other original.
 The baseline (plain PDQ <= 31, the original's hash against the copy's, no
 rotations or flips) is computed in the same run, as are the policy's parts
-one by one (what each adds and costs).
+one by one (what each adds and costs), and second-stage rules on top of the
+default policy (`Stage2`: accept a best distance above its threshold, up to T2,
+only on independent evidence; not in the service), with their margins.
 
     .venv/bin/python scripts/bench_accuracy.py DIR... [--limit N] [--seed S] [--out docs/accuracy.md]
 
@@ -41,7 +43,8 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
-from hashing.policy import DEFAULT_POLICY, MatchPolicy
+from hashing.imagehashes import DHASH, PHASH
+from hashing.policy import DEFAULT_POLICY, MatchPolicy, trim_borders
 from index import IndexConfig
 from service.indexes import IndexSet
 from service.matching import policy_search
@@ -67,6 +70,56 @@ CAPTIONS = (
     "no way this is real",
 )
 HANDLES = ("@repost_daily", "@hotpics_4821", "SHARED BY ANON", "@leakzone", "@the_archive")
+
+
+@dataclass(frozen=True)
+class Stage2:
+    """A second stage (benchmark only): accept best distances in (threshold, t2] on evidence.
+
+    evidence "forms": at least two of the query's forms (as uploaded, trimmed, centre crop;
+    each as its 8 dihedral hashes) each come within t2 of a stored hash of the same image.
+    evidence "phash" / "dhash": that 64-bit hash of the query's trimmed image, in the
+    orientation of the best PDQ hash, is within `tight` of the one stored for the image
+    (the survivor submits it too: +1 hash per image). None: t2 alone, no evidence (reference).
+    """
+
+    t2: int
+    evidence: str | None
+    tight: int = 0
+
+    @property
+    def name(self) -> str:
+        rule = {None: "no evidence", "forms": "two forms agree"}.get(
+            self.evidence, f"{self.evidence} ≤ {self.tight}"
+        )
+        return f"≤ {self.t2}, {rule}"
+
+
+STAGE2_GRID = [
+    Stage2(t2, evidence, tight)
+    for t2 in (40, 44, 48)
+    for evidence, tight in (
+        (None, 0),
+        ("forms", 0),
+        ("phash", 8),
+        ("phash", 10),
+        ("dhash", 8),
+        ("dhash", 10),
+    )
+]
+STAGE2 = Stage2(44, "forms")  # the `+stage2` column
+SECOND_HASHES = {"phash": PHASH, "dhash": DHASH}
+# PIL transposes giving each of pdqhash.compute_dihedral's orientations (DIHEDRAL_NAMES order).
+DIHEDRAL_OPS: tuple[Image.Transpose | None, ...] = (
+    None,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+)
 
 
 # -- transforms ------------------------------------------------------------------------
@@ -292,32 +345,51 @@ TARGETS = {
 
 @dataclass
 class Query:
-    """One image as a platform hashes it: codes per policy row (None: not hashable)."""
+    """One image as a platform hashes it: codes per policy row (None: not hashable).
+
+    For the second stage: the default policy's hashes by form, and the 64-bit hashes of
+    the trimmed image in each dihedral orientation (`DIHEDRAL_OPS`), with their time.
+    """
 
     codes: dict[str, list[bytes] | None]
     hash_seconds: dict[str, float]
+    forms: list[list[bytes]] = field(default_factory=list)
+    second: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 def _query(image: Image.Image) -> Query:
     codes: dict[str, list[bytes] | None] = {}
     seconds: dict[str, float] = {}
+    forms: list[list[bytes]] = []
     for name, policy in POLICIES.items():
         start = time.perf_counter()
         try:
             if policy is None:
                 codes[name] = [PDQ_ALGORITHM.compute(image).value]
             else:
-                codes[name] = [h.value for h in policy.query_hashes(image)]
+                groups = policy.query_groups(image)
+                codes[name] = [h.value for group in groups for h in group]
+                if policy is DEFAULT_POLICY:
+                    forms = [[h.value for h in group] for group in groups]
         except HashingError:
             codes[name] = None
         seconds[name] = time.perf_counter() - start
-    return Query(codes, seconds)
+    second: dict[str, list[bytes]] = {}
+    if forms:
+        grey = trim_borders(image).convert("L")  # what imagehash hashes; same result, faster
+        oriented = [grey if op is None else grey.transpose(op) for op in DIHEDRAL_OPS]
+        for key, algorithm in SECOND_HASHES.items():
+            start = time.perf_counter()
+            second[key] = [algorithm.compute(o).value for o in oriented]
+            seconds[key] = time.perf_counter() - start
+    return Query(codes, seconds, forms, second)
 
 
 @dataclass
 class ImageResult:
     path: Path
     submitted: dict[str, list[bytes]] = field(default_factory=dict)  # empty: not hashable
+    second: dict[str, bytes] = field(default_factory=dict)  # 64-bit hashes of the trimmed image
     original: Query | None = None
     copies: dict[str, Query] = field(default_factory=dict)
     decode_seconds: float = 0.0
@@ -333,6 +405,8 @@ def process(path: Path, seed: int) -> ImageResult:
                 result.submitted[name] = [PDQ_ALGORITHM.compute(canonical).value]
             else:
                 result.submitted[name] = [h.value for h in policy.submission_hashes(canonical)]
+        trimmed = trim_borders(canonical)
+        result.second = {k: a.compute(trimmed).value for k, a in SECOND_HASHES.items()}
         result.original = _query(canonical)
     except HashingError as exc:
         result.error = str(exc)
@@ -415,15 +489,125 @@ class _Run:
         return own, other
 
 
-def evaluate(results: list[ImageResult]) -> dict[str, PolicyStats]:
+@dataclass
+class Stage2Stats:
+    """One second-stage rule's recall and false matches (on the default policy's index)."""
+
+    rows: dict[str, Row] = field(default_factory=lambda: {t: Row() for t in TRANSFORMS})
+    original_pairs: set[tuple[int, int]] = field(default_factory=set)
+    cross_false: int = 0
+
+
+@dataclass
+class Stage2Margins:
+    """Over all unrelated (query, original) pairs: how close each kind of evidence came."""
+
+    pdq: int = WIDE + 1  # best PDQ distance
+    second_form: int = WIDE + 1  # the second-best form's distance ("two forms agree" needs <= t2)
+    evidence: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECOND_HASHES, 64))
+    evidence_pdq: dict[tuple[str, int], int] = field(default_factory=dict)  # pdq where ev <= tight
+    evidence_pairs: dict[tuple[str, int], int] = field(
+        default_factory=dict
+    )  # pairs with ev <= tight
+    pairs: int = 0
+    check_seconds: float = 0.0
+    checks: int = 0
+
+
+def _bits(codes: list[bytes], size: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(b"".join(codes), np.uint8).reshape(-1, size), axis=1)
+
+
+class _Stage2:
+    """The second stage over the default policy's run: per query, what each image scores."""
+
+    def __init__(self, run: _Run, ok: list[ImageResult]):
+        self.run, self.n = run, len(ok)
+        self.owner = np.asarray(run.owner)
+        self.starts = np.searchsorted(self.owner, np.arange(self.n))
+        stored = [c for r in ok for c in r.submitted[DEFAULT_POLICY.name]]
+        bits = _bits(stored, 32).astype(np.float32)
+        self.stored, self.stored_neg = bits.T.copy(), (1 - bits).T.copy()
+        self.second = {k: _bits([r.second[k] for r in ok], 8) for k in SECOND_HASHES}
+        self.stats = {rule: Stage2Stats() for rule in STAGE2_GRID}
+        self.margins = Stage2Margins()
+
+    def _scores(self, query: Query) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Per image: best PDQ distance, second-best form's distance, 64-bit hash distances."""
+        start = time.perf_counter()
+        per_form = self.run.index.search(DEFAULT_POLICY.algorithm, query.forms, WIDE)
+        form_d = np.full((max(2, len(per_form)), self.n), WIDE + 1)
+        for g, found in enumerate(per_form):
+            for i, d in found.items():
+                o = self.run.owner[i]
+                form_d[g, o] = min(form_d[g, o], d)
+        form_d.sort(axis=0)
+        # Orientation of the best PDQ hash per image (query rows are forms x 8 dihedral).
+        q = _bits([c for form in query.forms for c in form], 32).astype(np.float32)
+        distances = q @ self.stored_neg + (1 - q) @ self.stored
+        rows, mins = distances.argmin(axis=0), distances.min(axis=0)
+        order = np.lexsort((mins, self.owner))
+        orient = rows[order[self.starts]] % 8
+        evidence = {}
+        for key, stored in self.second.items():
+            mine = _bits(query.second[key], 8)[orient]
+            evidence[key] = (mine != stored).sum(axis=1)
+        self.margins.check_seconds += time.perf_counter() - start
+        self.margins.checks += 1
+        return form_d[0], form_d[1], evidence
+
+    def _accepted(
+        self, rule: Stage2, best: np.ndarray, second: np.ndarray, evidence: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        if rule.evidence is None:
+            agree = np.ones(self.n, dtype=bool)
+        elif rule.evidence == "forms":
+            agree = second <= rule.t2
+        else:
+            agree = evidence[rule.evidence] <= rule.tight
+        return (best <= DEFAULT_POLICY.threshold) | ((best <= rule.t2) & agree)
+
+    def add(self, query: Query, me: int, transform: str | None) -> None:
+        """One query (an original when transform is None, else a copy of image `me`)."""
+        best, second, evidence = self._scores(query)
+        other = np.arange(self.n) != me
+        m = self.margins
+        m.pairs += self.n - 1
+        m.pdq = min(m.pdq, int(best[other].min()))
+        m.second_form = min(m.second_form, int(second[other].min()))
+        for key, ev in evidence.items():
+            m.evidence[key] = min(m.evidence[key], int(ev[other].min()))
+            for tight in sorted({r.tight for r in STAGE2_GRID if r.evidence == key}):
+                close = other & (ev <= tight)
+                m.evidence_pairs[key, tight] = m.evidence_pairs.get((key, tight), 0) + int(
+                    close.sum()
+                )
+                nearest = int(best[close].min()) if close.any() else WIDE + 1
+                m.evidence_pdq[key, tight] = min(
+                    m.evidence_pdq.get((key, tight), WIDE + 1), nearest
+                )
+        for rule, st in self.stats.items():
+            accepted = self._accepted(rule, best, second, evidence)
+            false = np.flatnonzero(accepted & other).tolist()
+            if transform is None:
+                st.original_pairs.update((min(me, o), max(me, o)) for o in false)
+            else:
+                st.rows[transform].found += bool(accepted[me])
+                st.cross_false += len(false)
+
+
+def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], _Stage2]:
     ok = [r for r in results if r.error is None]
     stats: dict[str, PolicyStats] = {}
+    stage2: _Stage2 | None = None
     for name, policy in POLICIES.items():
         rule = policy or MatchPolicy(
             name="baseline", trim=False, crop_scales=(), query_crop_scales=()
         )
         st = stats[name] = PolicyStats()
         run = _Run(rule, st, ok, name)
+        second = _Stage2(run, ok) if policy is DEFAULT_POLICY else None
+        stage2 = second or stage2
         for me, r in enumerate(ok):
             assert r.original is not None
             codes = r.original.codes[name]
@@ -432,6 +616,8 @@ def evaluate(results: list[ImageResult]) -> dict[str, PolicyStats]:
                     st.original_pairs.add((min(me, other), max(me, other)))
                     st.examples.append(f"{r.path.name} ~ {ok[other].path.name} (originals)")
                 st.closest_unrelated = min(st.closest_unrelated, run.closest(codes, me)[1])
+                if second:
+                    second.add(r.original, me, None)
             for t, query in r.copies.items():
                 row = st.rows[t]
                 row.total += 1
@@ -450,7 +636,13 @@ def evaluate(results: list[ImageResult]) -> dict[str, PolicyStats]:
                 own, other = run.closest(codes, me)
                 st.closest_unrelated = min(st.closest_unrelated, other)
                 row.near_misses += me not in hits and own <= WIDE
-    return stats
+                if second:
+                    second.add(query, me, t)
+    assert stage2 is not None
+    for rule_stats in stage2.stats.values():
+        for t, row in rule_stats.rows.items():
+            row.total, row.unhashable = stats[DEFAULT_POLICY.name].rows[t].total, 0
+    return stats, stage2
 
 
 # -- report ---------------------------------------------------------------------------
@@ -461,7 +653,11 @@ def _pct(row: Row) -> str:
 
 
 def report(
-    name: str, folder: Path, results: list[ImageResult], stats: dict[str, PolicyStats]
+    name: str,
+    folder: Path,
+    results: list[ImageResult],
+    stats: dict[str, PolicyStats],
+    stage2: _Stage2,
 ) -> str:
     ok = [r for r in results if r.error is None]
     n = len(ok)
@@ -486,8 +682,8 @@ def report(
         "",
         "| transform | target | "
         + " | ".join(POLICIES)
-        + f" | {DEFAULT_POLICY.name} misses within {WIDE} |",
-        "|---|---|" + "---|" * (len(POLICIES) + 1),
+        + f" | +stage2 | {DEFAULT_POLICY.name} misses within {WIDE} |",
+        "|---|---|" + "---|" * (len(POLICIES) + 2),
     ]
     default = stats[DEFAULT_POLICY.name]
     for t in TRANSFORMS:
@@ -499,6 +695,7 @@ def report(
             if p == DEFAULT_POLICY.name and target is not None:
                 cell = f"**{cell}**" + ("" if row.found >= target * row.total else " ✗")
             cells.append(cell)
+        cells.append(_pct(stage2.stats[STAGE2].rows[t]))
         unhashable = default.rows[t].unhashable
         note = f" ({unhashable} unhashable)" if unhashable else ""
         lines.append(
@@ -548,6 +745,7 @@ def report(
         "",
         f"Decoding a copy (`load_image`) took {1000 * sum(r.decode_seconds for r in ok) / max(1, copies):.1f} ms on average, the same for every row.",
     ]
+    lines += ["", *_stage2_report(stage2, stats, ok, copies)]
     examples = [e for s in stats.values() for e in s.examples]
     if examples:
         lines += [
@@ -557,6 +755,59 @@ def report(
         ]
         lines += [f"- {e}" for e in sorted(set(examples))[:30]]
     return "\n".join(lines) + "\n"
+
+
+def _stage2_report(
+    stage2: _Stage2, stats: dict[str, PolicyStats], ok: list[ImageResult], copies: int
+) -> list[str]:
+    m = stage2.margins
+    default = stats[DEFAULT_POLICY.name]
+    base = sum(row.found for row in default.rows.values())
+    targets = [t for t in TRANSFORMS if t in TARGETS]
+    lines = [
+        f"Second stage (benchmark only; `+stage2` above is `{STAGE2.name}`): a stored image whose "
+        f"best distance is in ({DEFAULT_POLICY.threshold}, T2] is accepted only with the evidence "
+        f"named. Copies found over `{DEFAULT_POLICY.name}` ({base:,} of {copies:,}):",
+        "",
+        "| rule | copies gained | targets met | false pairs of originals "
+        "| false (copy, other original) pairs |",
+        "|---|---|---|---|---|",
+    ]
+    for rule, st in stage2.stats.items():
+        gained = sum(row.found for row in st.rows.values()) - base
+        met = sum(st.rows[t].found >= TARGETS[t] * st.rows[t].total for t in targets)
+        lines.append(
+            f"| {rule.name} | +{gained} | {met} of {len(targets)} | {len(st.original_pairs)} "
+            f"| {st.cross_false} |"
+        )
+    evidence = "; ".join(
+        f"{key} ≤ {tight}: {count:,} pairs, closest PDQ among them "
+        + (str(m.evidence_pdq[key, tight]) if m.evidence_pdq[key, tight] <= WIDE else f"> {WIDE}")
+        for (key, tight), count in m.evidence_pairs.items()
+    )
+    per_query = dict.fromkeys(SECOND_HASHES, 0.0)
+    for r in ok:
+        for q in r.copies.values():
+            for k in per_query:
+                per_query[k] += q.hash_seconds.get(k, 0.0)
+    lines += [
+        "",
+        f"Margins over all {m.pairs:,} unrelated (query, original) pairs: closest best PDQ "
+        + (str(m.pdq) if m.pdq <= WIDE else f"> {WIDE}")
+        + ", closest second-best form "
+        + (str(m.second_form) if m.second_form <= WIDE else f"> {WIDE}")
+        + "; closest 64-bit hash in the best PDQ orientation: "
+        + ", ".join(f"{k} {d}" for k, d in m.evidence.items())
+        + f" ({evidence}).",
+        "",
+        "Cost: `two forms agree` needs nothing more from clients (the query's forms are sent "
+        "already) but the service must group an image's stored hashes; pHash/dHash add 1 stored "
+        "64-bit hash per image and 8 query hashes (one per orientation), hashing them took "
+        + ", ".join(f"{k} {1000 * v / max(1, copies):.2f} ms" for k, v in per_query.items())
+        + " per query; the benchmark's per-form search and evidence check took "
+        f"{1e6 * m.check_seconds / max(1, m.checks):.0f} µs per query.",
+    ]
+    return lines
 
 
 def main() -> int:
@@ -583,9 +834,9 @@ def main() -> int:
                 results = list(pool.map(_process_args, work, chunksize=1))
         else:
             results = [_process_args(w) for w in work]
-        stats = evaluate(results)
+        stats, stage2 = evaluate(results)
         name = folder.resolve().name
-        section = report(name, folder, results, stats)
+        section = report(name, folder, results, stats, stage2)
         print(section)
         print(f"({name}: {time.perf_counter() - start:.0f} s)", file=sys.stderr)
         sections.append(section)
@@ -598,7 +849,8 @@ def main() -> int:
         "query hashes; `+trim` also border trimming; "
         f"`{DEFAULT_POLICY.name}` the default policy (`hashing/policy.py`: trim, centre crops at "
         f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.crop_scales) or 'none'}, threshold "
-        f"{DEFAULT_POLICY.threshold}). ✗ marks a target not met.\n"
+        f"{DEFAULT_POLICY.threshold}); `+stage2` the default policy plus a second stage "
+        f"measured here only (`{STAGE2.name}`, see below each set). ✗ marks a target not met.\n"
     )
     generated = "\n".join([BEGIN, header, *sections, END])
     if args.out:
