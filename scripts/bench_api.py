@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy import insert
 
 from service.db import Database
-from service.models import Counter, Signal, utcnow
+from service.models import Signal, utcnow
 from service.repository.platforms import PlatformRepository
 
 BIN = Path(sys.executable).parent
@@ -58,7 +58,6 @@ def seed(data: Path, count: int, rng: random.Random) -> tuple[str, list[str]]:
                 if len(stored) < 10_000:
                     stored.append(value.hex())
             session.execute(insert(Signal), rows)
-        session.add(Counter(name="changes", value=0))
     platforms = PlatformRepository(db)
     platforms.add("bench")
     key = platforms.issue_key("bench", ["match"]).key

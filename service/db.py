@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import Base
+from service.models import CHANGES_COUNTER, Base, Counter
 
 _READ_ONLY = "hashbank_read_only"
 _DURABLE = "hashbank_durable"
@@ -29,6 +30,14 @@ class Database:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        # The change counter exists before the first change, so two first writers never
+        # race to create it (on PostgreSQL one of them would fail on the primary key).
+        try:
+            with self.transaction() as session:
+                if session.get(Counter, CHANGES_COUNTER) is None:
+                    session.add(Counter(name=CHANGES_COUNTER, value=0))
+        except IntegrityError:
+            pass  # another process created it at the same moment
 
     @contextmanager
     def transaction(self, *, read_only: bool = False, durable: bool = True) -> Iterator[Session]:

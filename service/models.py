@@ -158,6 +158,9 @@ class Change(Base):
     signal: Mapped[Signal] = relationship()
 
 
+CHANGES_COUNTER = "changes"
+
+
 class Counter(Base):
     """Named counters; the `changes` row is incremented under the writer's lock."""
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Change, Counter, Signal, utcnow
-
-_COUNTER = "changes"
+from service.models import CHANGES_COUNTER, Change, Counter, Signal, utcnow
 
 
 @dataclass(frozen=True)
@@ -32,12 +30,12 @@ def next_seqs(session: Session, count: int) -> range:
         return range(0)
     last = session.execute(
         update(Counter)
-        .where(Counter.name == _COUNTER)
+        .where(Counter.name == CHANGES_COUNTER)
         .values(value=Counter.value + count)
         .returning(Counter.value)
     ).scalar_one_or_none()
     if last is None:  # first change ever
-        session.add(Counter(name=_COUNTER, value=count))
+        session.add(Counter(name=CHANGES_COUNTER, value=count))
         session.flush()
         last = count
     return range(int(last) - count + 1, int(last) + 1)
