@@ -107,7 +107,7 @@ STAGE2_GRID = [
         ("dhash", 10),
     )
 ]
-STAGE2 = Stage2(44, "forms")  # the `+stage2` column
+STAGE2 = Stage2(48, "phash", 8)  # the `+stage2` column
 SECOND_HASHES = {"phash": PHASH, "dhash": DHASH}
 # PIL transposes giving each of pdqhash.compute_dihedral's orientations (DIHEDRAL_NAMES order).
 DIHEDRAL_OPS: tuple[Image.Transpose | None, ...] = (
@@ -606,8 +606,8 @@ def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], _Stage
         )
         st = stats[name] = PolicyStats()
         run = _Run(rule, st, ok, name)
-        second = _Stage2(run, ok) if policy is DEFAULT_POLICY else None
-        stage2 = second or stage2
+        if policy is DEFAULT_POLICY:
+            stage2 = _Stage2(run, ok)
         for me, r in enumerate(ok):
             assert r.original is not None
             codes = r.original.codes[name]
@@ -616,8 +616,6 @@ def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], _Stage
                     st.original_pairs.add((min(me, other), max(me, other)))
                     st.examples.append(f"{r.path.name} ~ {ok[other].path.name} (originals)")
                 st.closest_unrelated = min(st.closest_unrelated, run.closest(codes, me)[1])
-                if second:
-                    second.add(r.original, me, None)
             for t, query in r.copies.items():
                 row = st.rows[t]
                 row.total += 1
@@ -636,9 +634,14 @@ def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], _Stage
                 own, other = run.closest(codes, me)
                 st.closest_unrelated = min(st.closest_unrelated, other)
                 row.near_misses += me not in hits and own <= WIDE
-                if second:
-                    second.add(query, me, t)
+    # After the rows above, so that its numpy work does not disturb their timings.
     assert stage2 is not None
+    for me, r in enumerate(ok):
+        assert r.original is not None
+        stage2.add(r.original, me, None)
+        for t, query in r.copies.items():
+            if query.forms:
+                stage2.add(query, me, t)
     for rule_stats in stage2.stats.values():
         for t, row in rule_stats.rows.items():
             row.total, row.unhashable = stats[DEFAULT_POLICY.name].rows[t].total, 0
