@@ -31,8 +31,9 @@ _BROWSER_HEADERS = {
 # Case pages and case answers carry a case's state (and the key in the request):
 # never kept by the browser or anything in between.
 _NO_STORE_PREFIXES = ("/case", "/v1/cases")
-# FastAPI's API explorer loads Swagger UI from a CDN; it is for developers, not survivors.
-_EXEMPT_PREFIXES = ("/docs", "/redoc")
+# Pages and their files get the browser policy. (FastAPI's API explorer at /docs loads
+# Swagger UI from a CDN; it is for developers, not survivors, and is left out.)
+_PAGE_PREFIXES = ("/case", "/static/")
 
 
 def _page(name: str) -> HTMLResponse:
@@ -54,22 +55,24 @@ def static_files() -> StaticFiles:
 
 
 class BrowserHeaders:
-    """Adds the security headers to every response, and `no-store` where a case is involved."""
+    """Security headers on pages and their files; `no-store` wherever a case is involved."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_EXEMPT_PREFIXES):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        browser = path == "/" or path.startswith(_PAGE_PREFIXES)
+        no_store = path.startswith(_NO_STORE_PREFIXES)
+        if not (browser or no_store):  # the platform API: JSON only, no page to protect
             await self.app(scope, receive, send)
             return
-        no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for name, value in _BROWSER_HEADERS.items():
+                for name, value in _BROWSER_HEADERS.items() if browser else ():
                     if name.lower().encode() not in present:
                         headers.append((name.lower().encode(), value.encode()))
                 if no_store:
