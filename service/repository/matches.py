@@ -122,18 +122,15 @@ def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[Recorde
 
 
 def _active_cases(session: Session, ids: set[int]) -> dict[int, int]:
-    """For the given signals that are active: signal id -> the first case holding it."""
-    active = set(
-        session.scalars(select(Signal.id).where(Signal.id.in_(ids), Signal.state == ACTIVE))
-    )
-    if not active:
-        return {}
+    """For the given signals that are active: signal id -> the first case holding it.
+
+    One query (it runs in the group-commit writer, where every statement counts).
+    """
     rows = session.execute(
-        select(CaseSignal.signal_id, func.min(CaseSignal.case_id))
-        .where(CaseSignal.signal_id.in_(active))
-        .group_by(CaseSignal.signal_id)
+        select(Signal.id, func.min(CaseSignal.case_id))
+        .outerjoin(CaseSignal, CaseSignal.signal_id == Signal.id)
+        .where(Signal.id.in_(ids), Signal.state == ACTIVE)
+        .group_by(Signal.id)
     )
-    cases: dict[int, int] = {}
-    for signal_id, case_id in rows:
-        cases[signal_id] = case_id
-    return {i: cases.get(i, -i) for i in active}  # no case link: its own group
+    # A signal with no case link (only in hand-made data) is its own group.
+    return {signal_id: -signal_id if case_id is None else case_id for signal_id, case_id in rows}
