@@ -245,14 +245,15 @@ def read_checkpoint(path: Path) -> str:
         return START_CURSOR
 
 
-def write_checkpoint(path: Path, cursor: str) -> None:
-    """Replace `path` with `cursor` atomically and durably (temp file, fsync, rename)."""
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically and durably (temp file, fsync, rename):
+    a crash leaves the old content or the new, whole."""
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(cursor + "\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)
@@ -265,6 +266,11 @@ def write_checkpoint(path: Path, cursor: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_checkpoint(path: Path, cursor: str) -> None:
+    """Replace `path` with `cursor` atomically and durably."""
+    write_atomically(path, cursor + "\n")
 
 
 # -- request bodies and response parsing ---------------------------------------------

@@ -94,11 +94,7 @@ class Matcher:
         image = load_image(data, max_pixels=self.max_image_pixels)
         hashes = DEFAULT_POLICY.query_hashes(image)
         del image
-        (best,) = policy_search(self.searcher, [[h.value for h in hashes]])
-        hits = [
-            Hit(item=0, signal_id=signal_id, algorithm=DEFAULT_POLICY.algorithm, distance=d)
-            for signal_id, d in sorted(best.items(), key=lambda kv: kv[1])
-        ]
+        hits = self._search(DEFAULT_POLICY.algorithm, [(0, [h.value for h in hashes])])
         recorded = self.matches.record(platform_id, hits)
         quality = hashes[0].quality or 0
         return [
@@ -107,15 +103,11 @@ class Matcher:
         ], quality
 
     def _search(self, algorithm: str, group: list[tuple[int, list[bytes]]]) -> list[Hit]:
+        queries = [codes for _, codes in group]
         if algorithm == DEFAULT_POLICY.algorithm:
-            found = policy_search(self.searcher, [codes for _, codes in group])
-            return [
-                Hit(item=i, signal_id=signal_id, algorithm=algorithm, distance=distance)
-                for (i, _), best in zip(group, found, strict=True)
-                for signal_id, distance in sorted(best.items(), key=lambda kv: kv[1])
-            ]
-        radius = get_algorithm(algorithm).threshold
-        found = self.searcher.search(algorithm, [codes for _, codes in group], radius)
+            found = policy_search(self.searcher, queries)
+        else:
+            found = self.searcher.search(algorithm, queries, get_algorithm(algorithm).threshold)
         return [
             Hit(item=i, signal_id=signal_id, algorithm=algorithm, distance=distance)
             for (i, _), best in zip(group, found, strict=True)

@@ -150,3 +150,8 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` for routes that can answer these statuses (all in one shape)."""
+    return {code: {"model": ErrorResponse} for code in codes}

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -33,6 +32,7 @@ from hashing.platform_client import (
     PlatformClient,
     ServiceError,
     read_checkpoint,
+    write_atomically,
     write_checkpoint,
 )
 
@@ -49,17 +49,8 @@ def load_local(path: Path) -> tuple[str, LocalSet]:
 
 
 def save_local(path: Path, cursor: str, hashes: LocalSet) -> None:
-    """Write the set atomically (temp file, fsync, rename): the old one or the new one, whole."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"cursor": cursor, "hashes": sorted(hashes)}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write the set atomically: the old one or the new one, whole."""
+    write_atomically(path, json.dumps({"cursor": cursor, "hashes": sorted(hashes)}))
 
 
 def local_matches(dihedral: list[int], hashes: LocalSet) -> list[int]:

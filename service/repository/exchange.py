@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from service.credentials import new_public_id
 from service.db import Database
 from service.models import Case, CaseSignal, Change, Feedback, Match, Platform, Signal, utcnow
-from service.repository import audit, disputes
+from service.repository.matches import add_feedback
 
 
 @dataclass(frozen=True)
@@ -149,20 +149,6 @@ class ExchangeRepository:
                     )
                     session.add(match)
                     session.flush()
-                session.add(
-                    Feedback(
-                        match_id=match.id, platform_id=platform_id, outcome=outcome, created_at=now
-                    )
-                )
-                audit.record(
-                    session,
-                    f"platform:{platform_id}",
-                    f"feedback.{outcome}",
-                    "match",
-                    match.public_id,
-                )
-                session.flush()
-                if outcome == "not_violating":
-                    disputes.review(session, signal, self.dispute_min_platforms)
+                add_feedback(session, match, outcome, now, self.dispute_min_platforms)
                 recorded += 1
         return recorded, unknown

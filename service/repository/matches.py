@@ -72,20 +72,26 @@ class MatchRepository:
                 # Another platform's match ids are as unknown to this one as made-up ones.
                 raise NotFound(f"no match {match_id!r} for this platform")
             now = utcnow()
-            session.add(
-                Feedback(
-                    match_id=match.id, platform_id=platform_id, outcome=outcome, created_at=now
-                )
-            )
-            audit.record(
-                session, f"platform:{platform_id}", f"feedback.{outcome}", "match", match.public_id
-            )
-            if outcome == "not_violating":
-                session.flush()
-                signal = session.get(Signal, match.signal_id)
-                if signal is not None:
-                    disputes.review(session, signal, self.dispute_min_platforms)
+            add_feedback(session, match, outcome, now, self.dispute_min_platforms)
             return RecordedFeedback(match.public_id, outcome, now)
+
+
+def add_feedback(
+    session: Session, match: Match, outcome: str, now: datetime, dispute_min_platforms: int
+) -> None:
+    """Record a platform's outcome on its match (audited); a `not_violating` one may
+    suspend the hash (see `disputes`). Used by both feedback routes."""
+    session.add(
+        Feedback(match_id=match.id, platform_id=match.platform_id, outcome=outcome, created_at=now)
+    )
+    audit.record(
+        session, f"platform:{match.platform_id}", f"feedback.{outcome}", "match", match.public_id
+    )
+    if outcome == "not_violating":
+        session.flush()
+        signal = session.get(Signal, match.signal_id)
+        if signal is not None:
+            disputes.review(session, signal, dispute_min_platforms)
 
 
 def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[RecordedMatch]:

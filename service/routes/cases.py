@@ -8,14 +8,12 @@ from fastapi import APIRouter, status
 from service.deps import CaseKey, ClientAddress, Services, ServicesDep
 from service.errors import Unauthorized
 from service.repository.cases import CaseStatus
-from service.schemas import CaseStatusOut, ErrorResponse, HashList, NewCaseOut
+from service.schemas import CaseStatusOut, HashList, NewCaseOut, error_responses
 from service.validation import parse_hashes
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1/cases", tags=["survivor"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 409, 413, 422, 429)
-}
+_ERRORS = error_responses(401, 409, 413, 422, 429)
 
 
 def _out(s: CaseStatus) -> CaseStatusOut:

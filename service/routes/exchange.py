@@ -6,12 +6,10 @@ from fastapi import APIRouter, Query
 
 from service.deps import ServicesDep, SyncCaller
 from service.exchange_schemas import ChangeOut, ChangesPage
-from service.schemas import ErrorResponse
+from service.schemas import error_responses
 
 router = APIRouter(prefix="/v1/hashes", tags=["partner exchange"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 422)
-}
+_ERRORS = error_responses(401, 403, 422)
 
 
 @router.get("/changes", response_model=ChangesPage, responses=_ERRORS)

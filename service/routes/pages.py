@@ -5,6 +5,7 @@ Content-Security-Policy allows this origin only, so even injected markup could
 not send anything elsewhere; case pages and case API answers are `no-store`.
 """
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -36,8 +37,13 @@ _NO_STORE_PREFIXES = ("/case", "/v1/cases")
 _PAGE_PREFIXES = ("/case", "/static/")
 
 
+@cache
+def _html(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")  # read once per process
+
+
 def _page(name: str) -> HTMLResponse:
-    return HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
+    return HTMLResponse(_html(name))
 
 
 @router.get("/", response_class=HTMLResponse)

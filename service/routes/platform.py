@@ -6,20 +6,18 @@ from starlette.concurrency import run_in_threadpool
 
 from service.deps import FeedbackCaller, MatchCaller, ServicesDep
 from service.schemas import (
-    ErrorResponse,
     FeedbackIn,
     FeedbackOut,
     ImageMatchResponse,
     MatchOut,
     MatchRequest,
     MatchResponse,
+    error_responses,
 )
 from service.upload import read_image_body
 
 router = APIRouter(prefix="/v1", tags=["platform"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 413, 422)
-}
+_ERRORS = error_responses(401, 403, 404, 413, 422)
 
 
 # Batches up to this size are searched on the event loop: the search takes well

@@ -26,13 +26,11 @@ from service.exchange_schemas import (
     SubmitFeedbackOut,
 )
 from service.repository.platforms import Caller
-from service.schemas import ErrorResponse
+from service.schemas import error_responses
 from service.validation import parse_one
 
 router = APIRouter(prefix="/stopncii/v1", tags=["StopNCII-compatible exchange"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 422)
-}
+_ERRORS = error_responses(401, 403, 422)
 _STATUS: dict[str, StopNCIIStatus] = {
     "active": "Active",
     "withdrawn": "Withdrawn",

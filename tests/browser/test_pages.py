@@ -69,12 +69,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def photos(tmp_path: Path) -> list[Path]:
-    out = []
-    for i, src in enumerate(PHOTOS):
-        dst = tmp_path / f"photo-{i + 1}.jpg"
-        shutil.copy(src, dst)
-        out.append(dst)
-    return out
+    return _copies(PHOTOS, tmp_path)
 
 
 def _python_hashes(files: list[Path]) -> list[list[str]]:
