@@ -29,7 +29,23 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      height, or fewer than `TRIM_MIN_SIDE` (32) pixels on a side, nothing is
      trimmed at all (a nearly blank picture is not a border).
 
-2. **What a survivor submits per image** (`submission_hashes`), PDQ only:
+2. **Two more canonical forms**, each made from the trimmed image:
+
+   * the **caption band form** (`caption_band`): the trimmed image without its
+     top and bottom `BAND_FRACTION` (15%) of rows, full width: d = floor(h *
+     0.15), box (0, d, w, h - d). Captions, meme text and app banners sit in
+     those bands; a copy with text there hashes like the original here.
+   * the **eroded value form** (`eroded_value`): each pixel's largest channel,
+     max(R, G, B) (HSV's value), then a grey erosion: each pixel becomes the
+     smallest value in the k x k square around it (pixels beyond the edge
+     repeat the edge pixel), k = max(3, floor(min(w, h) / ERODE_DIVISOR)
+     rounded up to odd), ERODE_DIVISOR = 60. Rotating the hue in HSV or HSL
+     keeps every pixel's largest channel, so a hue-shifted copy has the same
+     value image; the erosion wipes out strokes thinner than k, so a
+     semi-transparent text watermark drawn over the picture mostly vanishes.
+     PDQ hashes this grey picture as R = G = B.
+
+3. **What a survivor submits per image** (`submission_hashes`), PDQ only:
 
    * the PDQ hash of the trimmed image (refused, as always, below quality 50);
    * if trimming changed the image, also the PDQ hash of the untrimmed image
@@ -37,34 +53,47 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
    * for each scale s in `CROP_SCALES`, the PDQ hash of the centre crop of the
      trimmed image keeping a fraction s of its width and of its height: left
      = floor(w * (1 - s) / 2), top = floor(h * (1 - s) / 2), right = left +
-     round(w * s), bottom = top + round(h * s). A crop whose PDQ quality is
-     below 50 is left out (the image's own hash is still submitted). These
-     let a cropped re-post match.
+     round(w * s), bottom = top + round(h * s). These let a cropped re-post
+     match;
+   * the PDQ hash of the caption band form, then of the eroded value form.
 
-   So an image yields 1 + len(CROP_SCALES) = 3 hashes, one more when it had a
-   plain border; duplicates are dropped. Each is an ordinary PDQ hash in the
-   case. The survivor's client fills its requests (at most 100 hashes, the
-   service's per-request limit) with whole images.
+   A crop or form whose PDQ quality is below 50 is left out (the image's own
+   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 2 = 5
+   hashes, one more when it had a plain border; duplicates are dropped. Each
+   is an ordinary PDQ hash in the case. The survivor's client fills its
+   requests (at most 100 hashes, the service's per-request limit) with whole
+   images.
 
-3. **What a platform queries per image** (`query_groups`), PDQ only, each as
+4. **What a platform queries per image** (`query_groups`), PDQ only, each as
    its 8 dihedral hashes (rotations and flips, `PDQ.compute_dihedral`):
 
    * the image as uploaded;
    * when trimming changed it, the trimmed image;
    * for each scale s in `QUERY_CROP_SCALES` (0.8), the centre crop of the
-     trimmed image by the same rule as in step 2 (a caption or a corner logo
+     trimmed image by the same rule as in step 3 (a caption or a corner logo
      near the edge falls outside it, and it meets the survivor's crop of the
-     same scale). A form whose PDQ quality is below 50 is left out.
+     same scale);
+   * the caption band form and the eroded value form of the trimmed image;
+   * the **content block** (`content_block`), when the image has plain rows
+     inside it: the tallest run of rows that are not plain (each row judged
+     as in step 1), cut out at full width and then trimmed as in step 1. A
+     screenshot of an app shows the picture between a status bar, a toolbar,
+     buttons and a caption, each separated by plain rows; the picture is the
+     tallest block. Left out when that run is the whole image, shorter than
+     `BLOCK_MIN` (10%) of the image's height or TRIM_MIN_SIDE pixels, or the
+     same size as the trimmed image. Queried only: a survivor's own picture
+     needs no such form.
 
-   So 16 hashes, 24 when trimming changed the image (`MAX_QUERY_HASHES`),
-   sent as one item: a hash and its variants.
+   A form whose PDQ quality is below 50 is left out. So 32 hashes, at most 48
+   (`MAX_QUERY_HASHES`), sent as one item: a hash and its variants.
 
-4. **What matches** (`accepts`): a stored hash matches the query when the
+5. **What matches** (`accepts`): a stored hash matches the query when the
    smallest Hamming distance between it and any of the query's hashes is at
    most `THRESHOLD` (31, PDQ's usual threshold). There is no second stage yet.
 
-Porting: steps 1 to 3 are integer arithmetic on the canonical RGB pixels plus
-PDQ, so the browser gets the same hashes as this module from the same pixels.
+Porting: steps 1 to 3 (all the survivor's browser needs) are integer arithmetic
+on the canonical RGB pixels plus PDQ, so the browser gets the same hashes as
+this module from the same pixels.
 """
 
 from dataclasses import dataclass, field
@@ -84,7 +113,11 @@ TRIM_MIN_SIDE = 32
 TRIM_MIN_RUN = 0.02
 CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
 QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
-MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES))  # dihedral x (as uploaded, trimmed, crops)
+BAND_FRACTION = 0.15
+ERODE_DIVISOR = 60
+BLOCK_MIN = 0.10
+# dihedral x (as uploaded, trimmed, crops, caption band, eroded value, content block)
+MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 3)
 
 
 @dataclass(frozen=True)
@@ -99,10 +132,12 @@ class MatchPolicy:
     trim: bool = True
     crop_scales: tuple[float, ...] = field(default=CROP_SCALES)
     query_crop_scales: tuple[float, ...] = field(default=QUERY_CROP_SCALES)
+    forms: bool = True  # the caption band and eroded value forms (step 2)
+    block: bool = True  # the content block, queried only (step 4)
     threshold: int = THRESHOLD
 
     def submission_hashes(self, image: Image.Image) -> list[Hash]:
-        """The PDQ hashes a survivor's client submits for one canonical image (step 2).
+        """The PDQ hashes a survivor's client submits for one canonical image (step 3).
 
         Raises `LowQualityImage` when the image itself cannot be hashed reliably.
         """
@@ -110,24 +145,29 @@ class MatchPolicy:
         hashes = [PDQ_ALGORITHM.compute(trimmed)]
         if trimmed is not image:
             hashes.append(PDQ_ALGORITHM.compute(image))
-        for scale in self.crop_scales:
+        for form in [centre_crop(trimmed, s) for s in self.crop_scales] + self._forms(trimmed):
             try:
-                hashes.append(PDQ_ALGORITHM.compute(centre_crop(trimmed, scale)))
+                hashes.append(PDQ_ALGORITHM.compute(form))
             except LowQualityImage:
                 continue
         return _distinct(hashes)
 
     def query_groups(self, image: Image.Image) -> list[list[Hash]]:
-        """The hashes a platform queries for one canonical image, by canonical form (step 3).
+        """The hashes a platform queries for one canonical image, by canonical form (step 4).
 
         One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
-        image when trimming changed it, and the centre crops. Raises `LowQualityImage` when the
-        uploaded image cannot be hashed reliably.
+        image when trimming changed it, the centre crops, the caption band and eroded
+        value forms, and the content block when there is one. Raises `LowQualityImage`
+        when the uploaded image cannot be hashed reliably.
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
         trimmed = trim_borders(image) if self.trim else image
         forms = [trimmed] if trimmed is not image else []
         forms += [centre_crop(trimmed, scale) for scale in self.query_crop_scales]
+        forms += self._forms(trimmed)
+        block = content_block(image) if self.block else None
+        if block is not None and block.size != trimmed.size:
+            forms.append(block)
         for form in forms:
             try:
                 groups.append(PDQ_ALGORITHM.compute_dihedral(form))
@@ -136,11 +176,14 @@ class MatchPolicy:
         return groups
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
-        """All of `query_groups` as one list (16 or 24 hashes): one query item."""
+        """All of `query_groups` as one list (32 to 48 hashes): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
+    def _forms(self, trimmed: Image.Image) -> list[Image.Image]:
+        return [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
+
     def accepts(self, distance: int) -> bool:
-        """Step 4: the best distance between a stored hash and the query's hashes."""
+        """Step 5: the best distance between a stored hash and the query's hashes."""
         return distance <= self.threshold
 
 
@@ -191,10 +234,64 @@ def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.I
 
 
 def centre_crop(image: Image.Image, scale: float) -> Image.Image:
-    """The centre part keeping `scale` of the width and of the height (rule in step 2)."""
+    """The centre part keeping `scale` of the width and of the height (rule in step 3)."""
     width, height = image.size
     left, top = int(width * (1 - scale) / 2), int(height * (1 - scale) / 2)
     return image.crop((left, top, left + round(width * scale), top + round(height * scale)))
+
+
+def content_block(image: Image.Image) -> Image.Image | None:
+    """The tallest run of rows that are not plain, trimmed (step 4); None if there is none."""
+    pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    height = pixels.shape[0]
+    # Rows x channels x pixels, contiguous: numpy reduces along it ~25x faster.
+    lines = np.ascontiguousarray(pixels.transpose(0, 2, 1))
+    spread = lines.max(axis=2).astype(np.int16) - lines.min(axis=2).astype(np.int16)
+    plain = (spread.max(axis=1) <= TRIM_TOLERANCE).astype(np.int8)
+    # Runs of non-plain rows start where plain goes 1 -> 0 and end where it goes 0 -> 1.
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], plain, [1]))))
+    starts, ends = edges[::2], edges[1::2]
+    if len(starts) == 0:
+        return None
+    tallest = int(np.argmax(ends - starts))  # the first of equals
+    top, bottom = int(starts[tallest]), int(ends[tallest])
+    if (top, bottom) == (0, height) or bottom - top < max(TRIM_MIN_SIDE, height * BLOCK_MIN):
+        return None
+    return trim_borders(image.crop((0, top, image.width, bottom)))
+
+
+def caption_band(image: Image.Image) -> Image.Image:
+    """The image without its top and bottom BAND_FRACTION of rows (step 2)."""
+    width, height = image.size
+    cut = int(height * BAND_FRACTION)
+    return image.crop((0, cut, width, height - cut))
+
+
+def eroded_value(image: Image.Image) -> Image.Image:
+    """max(R, G, B) per pixel, eroded by a k x k square minimum (step 2), as grey RGB."""
+    rgb = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    value = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    size = max(3, min(image.size) // ERODE_DIVISOR | 1)
+    eroded = _min_filter(np.ascontiguousarray(_min_filter(value, size).T), size).T
+    return Image.fromarray(np.ascontiguousarray(eroded), "L").convert("RGB")
+
+
+def _min_filter(values: np.ndarray, size: int) -> np.ndarray:
+    """Minimum over the `size` rows centred on each row (odd size; edge rows repeat).
+
+    Windows of width w are doubled (van Herk's idea, simpler): log2(size) passes, not size.
+    """
+    radius, rows = size // 2, values.shape[0]
+    padded = np.concatenate(
+        [np.repeat(values[:1], radius, 0), values, np.repeat(values[-1:], radius, 0)]
+    )
+    width = 1
+    while 2 * width <= size:
+        padded = np.minimum(padded[:-width], padded[width:])
+        width *= 2
+    # A window of `size` rows is the union of two windows of `width` rows.
+    out: np.ndarray = np.minimum(padded[:rows], padded[size - width : size - width + rows])
+    return out
 
 
 def _plain(line: np.ndarray, tolerance: int) -> bool:

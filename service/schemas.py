@@ -84,7 +84,8 @@ class MatchItemIn(BaseModel):
             default_factory=list,
             max_length=MAX_QUERY_HASHES - 1,
             description="The image's other query hashes (hashing.policy): its dihedral hashes "
-            "(rotations, flips), also those of its border-trimmed form and centre crop",
+            "(rotations, flips), also those of its border-trimmed form, centre crop, caption "
+            "band, eroded value form and content block",
         ),
     ]
     ref: Annotated[

@@ -21,13 +21,20 @@ from unittest.mock import patch
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from playwright.sync_api import Page
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.errors import LowQualityImage
 from hashing.loading import reduction_factor
-from hashing.policy import CROP_SCALES, centre_crop, submission_hashes, trim_borders
+from hashing.policy import (
+    CROP_SCALES,
+    ERODE_DIVISOR,
+    centre_crop,
+    eroded_value,
+    submission_hashes,
+    trim_borders,
+)
 from tests.browser.conftest import StaticServer
 from tests.browser.test_hash_worker import HIGH_QUALITY, TOLERANCE
 from tests.conftest import BSDS500, PDQ_REFERENCE
@@ -210,6 +217,27 @@ def test_centre_crop_boxes_round_like_python(harness: Page) -> None:
     assert halves > 100  # sizes whose crop is a whole number and a half: round half to even
 
 
+ERODE_SIZES = [(1, 1), (1, 7), (9, 1), (3, 200), (61, 59), (240, 181), (1000, 40), (700, 1300)]
+
+
+@pytest.mark.parametrize(("width", "height"), ERODE_SIZES, ids=[f"{w}x{h}" for w, h in ERODE_SIZES])
+def test_eroded_value_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
+    """Windows of 3 and 11 pixels, windows wider than the image, and edges that repeat."""
+    rng = np.random.default_rng(width * 7 + height)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    rgb = base64.b64encode(pixels.tobytes()).decode()
+    ours = harness.evaluate(
+        "([rgb, w, h]) => harness.erodedValueOfPixels(rgb, w, h)", [rgb, width, height]
+    )
+    page_grey = np.frombuffer(base64.b64decode(ours), np.uint8).reshape(height, width)
+    python_grey = np.asarray(eroded_value(Image.fromarray(pixels)))[..., 0]
+    assert np.array_equal(page_grey, python_grey)
+    # Both against Pillow's own square minimum of max(R, G, B), with the documented window.
+    window = max(3, min(width, height) // ERODE_DIVISOR | 1)
+    value = Image.fromarray(pixels.max(axis=2))
+    assert np.array_equal(python_grey, np.asarray(value.filter(ImageFilter.MinFilter(window))))
+
+
 # --- the same pixels on both sides: exact ---
 
 
@@ -231,7 +259,7 @@ def test_generated_pixels_give_python_hashes_exactly(
     assert (expected["box"] != (0, 0, *image.size)) == (name in TRIMMED)  # the test's premise
     assert ("low_quality" in expected) == (name in REFUSED)
     if name in TRIMMED and name not in REFUSED:
-        assert len(expected["hashes"]) == 2 + len(CROP_SCALES)
+        assert len(expected["hashes"]) == 4 + len(CROP_SCALES)  # + caption band, eroded value
     _assert_same_as_python(harness, image, expected)
 
 

@@ -3,20 +3,27 @@
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.algorithm import Hash
 from hashing.policy import (
+    BAND_FRACTION,
     CROP_SCALES,
     DEFAULT_POLICY,
+    ERODE_DIVISOR,
     MAX_QUERY_HASHES,
     THRESHOLD,
+    MatchPolicy,
+    caption_band,
     centre_crop,
+    content_block,
+    eroded_value,
     query_hashes,
     submission_hashes,
     trim_borders,
@@ -101,16 +108,155 @@ def test_unrelated_photos_do_not_match(bridge_submitted: list[Hash]) -> None:
                 assert best(stored, query) > 64, (i, j)
 
 
+def _hue_shifted(image: Image.Image, degrees: float) -> Image.Image:
+    h, s, v = image.convert("HSV").split()
+    shift = round(degrees / 360 * 256)
+    return Image.merge("HSV", (h.point(lambda x: (x + shift) % 256), s, v)).convert("RGB")
+
+
+def _captioned(image: Image.Image, text: str, top: bool) -> Image.Image:
+    out = image.copy()
+    size = image.height // 12
+    y = image.height * 0.04 if top else image.height * 0.96 - size
+    ImageDraw.Draw(out).text(
+        (image.width * 0.1, y),
+        text,
+        font=ImageFont.load_default(size=size),
+        fill="white",
+        stroke_width=size // 12,
+        stroke_fill="black",
+    )
+    return out
+
+
+def _watermarked(image: Image.Image, text: str) -> Image.Image:
+    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    font = ImageFont.load_default(size=min(image.size) // 6)
+    ImageDraw.Draw(layer).text(
+        (image.width * 0.1, image.height * 0.4), text, font=font, fill=(255, 255, 255, 96)
+    )
+    layer = layer.rotate(30, Image.Resampling.BICUBIC)
+    return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
+
+
+# Each edit with photos whose edited copies the policy without its forms misses.
+EDITS: dict[str, tuple[Callable[[Image.Image], Image.Image], list[str]]] = {
+    "hue +40°": (lambda im: _hue_shifted(im, 40), ["113044", "12084", "295087"]),
+    "hue -30°": (lambda im: _hue_shifted(im, -30), ["28096", "295087"]),
+    "caption": (
+        lambda im: _captioned(im, "when you see it, it is too late", True),
+        ["253055", "28083", "92014"],
+    ),
+    "watermark": (lambda im: _watermarked(im, "@reposted_daily"), ["178054", "43033", "134008"]),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_forms_find_edited_copies_that_crops_alone_miss(edit: str) -> None:
+    """The caption band and eroded value forms (step 2) find what the rest of the policy misses."""
+    without_forms = MatchPolicy(name="no forms", forms=False)
+    change, names = EDITS[edit]
+    for name in names:
+        photo = load_image(BSDS / f"{name}.jpg")
+        copy = jpeg(change(photo), 70)
+        assert matches(submission_hashes(photo), query_hashes(copy)), name
+        missed = best(without_forms.submission_hashes(photo), without_forms.query_hashes(copy))
+        assert not without_forms.accepts(missed), name  # the premise
+
+
+def _app_screenshot(photo: Image.Image, dark: bool) -> Image.Image:
+    """A phone screenshot of a post: status bar, account, the photo, buttons, caption, nav bar."""
+    bg, fg = ((0, 0, 0), (240, 240, 240)) if dark else ((255, 255, 255), (20, 20, 20))
+    screen = Image.new("RGB", (585, 1266), bg)
+    draw = ImageDraw.Draw(screen)
+    draw.text((35, 20), "21:47", font=ImageFont.load_default(size=24), fill=fg)
+    draw.ellipse((70, 82, 120, 132), fill=(200, 60, 90))
+    draw.text((135, 92), "reposted_daily", font=ImageFont.load_default(size=25), fill=fg)
+    shown = photo.resize((585, round(photo.height * 585 / photo.width)), Image.Resampling.BILINEAR)
+    screen.paste(shown, (0, 160))
+    y = 160 + shown.height + 15
+    for x in (30, 95, 160, 515):
+        draw.rounded_rectangle((x, y, x + 40, y + 40), radius=12, outline=fg, width=4)
+    draw.text((30, y + 60), "1,204 likes", font=ImageFont.load_default(size=22), fill=fg)
+    draw.text((30, y + 95), "no context needed", font=ImageFont.load_default(size=22), fill=fg)
+    draw.line((0, 1166, 585, 1166), fill=fg, width=1)
+    for x in range(55, 585, 118):
+        draw.rounded_rectangle((x - 17, 1186, x + 17, 1220), radius=6, outline=fg, width=3)
+    return screen
+
+
+@pytest.mark.parametrize("name", ["100075", "101085", "28083"])
+def test_an_app_screenshot_matches_through_the_content_block(name: str) -> None:
+    photo = load_image(BSDS / f"{name}.jpg")
+    for dark in (False, True):
+        screenshot = jpeg(_app_screenshot(photo, dark), 80)
+        block = content_block(screenshot)
+        assert block is not None
+        assert block.width == 585
+        assert abs(block.height - photo.height * 585 / photo.width) <= 2
+        assert matches(submission_hashes(photo), query_hashes(screenshot))
+        without_block = MatchPolicy(name="no block", block=False)
+        missed = best(submission_hashes(photo), without_block.query_hashes(screenshot))
+        assert not without_block.accepts(missed)  # the premise
+
+
+def test_content_block_is_left_out_when_it_adds_nothing() -> None:
+    photo = load_image(BSDS / "100075.jpg")
+    assert content_block(photo) is None  # no plain rows: the whole image
+    bordered = Image.new("RGB", (photo.width, photo.height + 100), "white")
+    bordered.paste(photo, (0, 50))
+    block = content_block(bordered)
+    assert block is not None
+    assert block.size == trim_borders(bordered).size  # so it is not queried again
+    short = Image.new("RGB", (400, 1000), "white")
+    short.paste(noise(400, 90), (0, 300))  # 9% of the height
+    short.paste(noise(400, 60, seed=2), (0, 600))
+    assert content_block(short) is None
+    assert content_block(Image.new("RGB", (50, 50), "grey")) is None
+
+
+def test_caption_band_box() -> None:
+    image = noise(50, 101)
+    band = caption_band(image)
+    cut = int(101 * BAND_FRACTION)
+    assert (cut, band.size) == (15, (50, 101 - 2 * 15))
+    assert np.array_equal(np.asarray(band), np.asarray(image)[15:86])
+
+
+def test_eroded_value_is_a_square_minimum_of_the_largest_channel() -> None:
+    image = noise(300, 180, seed=4)
+    window = 180 // ERODE_DIVISOR | 1
+    assert window == 3
+    value = Image.fromarray(np.asarray(image).max(axis=2))
+    expected = np.asarray(value.filter(ImageFilter.MinFilter(window)))
+    assert np.array_equal(np.asarray(eroded_value(image)), np.dstack([expected] * 3))
+    large = noise(1300, 700, seed=5)  # window 11
+    value = Image.fromarray(np.asarray(large).max(axis=2))
+    expected = np.asarray(value.filter(ImageFilter.MinFilter(11)))
+    assert np.array_equal(np.asarray(eroded_value(large))[..., 0], expected)
+
+
+def test_eroded_value_ignores_a_hue_rotation() -> None:
+    photo = load_image(BSDS / "12084.jpg")
+    shifted = _hue_shifted(photo, 35)
+    value = np.asarray(eroded_value(photo))
+    assert np.abs(value.astype(int) - np.asarray(eroded_value(shifted))).max() <= 1
+
+
 def test_hash_counts(bridge: Image.Image, bridge_submitted: list[Hash]) -> None:
-    assert len(bridge_submitted) == 1 + len(CROP_SCALES)
+    assert len(bridge_submitted) == 3 + len(CROP_SCALES)
     assert bridge_submitted[0] == PDQ_ALGORITHM.compute(bridge)  # untrimmed: plain PDQ first
     query = query_hashes(bridge)
     assert query[:8] == PDQ_ALGORITHM.compute_dihedral(bridge)
     assert len(query) <= MAX_QUERY_HASHES
     padded = Image.new("RGB", (bridge.width + 200, bridge.height + 200), "white")
     padded.paste(bridge, (100, 100))
-    assert len(submission_hashes(padded)) == 2 + len(CROP_SCALES)  # trimmed and as given
-    assert len(query_hashes(padded)) == MAX_QUERY_HASHES
+    assert len(submission_hashes(padded)) == 4 + len(CROP_SCALES)  # trimmed and as given
+    assert len(query_hashes(padded)) == MAX_QUERY_HASHES - 8  # its block is the trimmed image
+    framed = Image.new("RGB", (bridge.width + 200, bridge.height + 600), "white")
+    framed.paste(bridge, (100, 300))
+    ImageDraw.Draw(framed).text((100, 100), "a toolbar", fill="black")
+    assert len(query_hashes(framed)) == MAX_QUERY_HASHES  # trimmed, and a block inside it
 
 
 # -- the trimming rule, exactly as documented (the web page ports it) ------------------
@@ -183,3 +329,18 @@ def test_bench_accuracy_smoke(tmp_path: Path) -> None:
     assert "| JPEG q30 | ≥ 99% | 100.0% |" in text
     assert "| rotate 90° | ≥ 99% | 0.0% | 100.0% |" in text
     assert "| false pairs of originals | 0 | 0 | 0 | 0 | 0 |" in text
+    # Each comparison row adds one part: baseline and dihedral store one hash per image,
+    # the crops three, the default policy's forms two more.
+    stored = _row_numbers(text, "hashes stored per image")
+    queried = _row_numbers(text, "hashes per query")
+    assert stored[:2] == [1.0, 1.0]
+    assert stored[3] - stored[2] == 2.0  # centre crops at 90% and 80%
+    assert stored[4] - stored[3] == 2.0  # caption band, eroded value
+    assert queried[:2] == [1.0, 8.0]
+    assert queried[3] - queried[2] == 8.0  # the centre crop's 8
+    assert queried[4] - queried[3] >= 16.0  # caption band and eroded value (and any block)
+
+
+def _row_numbers(text: str, label: str) -> list[float]:
+    (line,) = [line for line in text.splitlines() if line.startswith(f"| {label} |")]
+    return [float(cell) for cell in line.strip("| ").split(" | ")[1:]]

@@ -11,7 +11,11 @@
 // 2. `submissionHashes`: PDQ of the trimmed image (refused below quality 50), PDQ
 //    of the untrimmed image when trimming changed it (also refused below 50, as in
 //    Python), PDQ of the centre crops of the trimmed image at CROP_SCALES (left out
-//    below quality 50); duplicates dropped, first occurrence kept.
+//    below quality 50), then PDQ of the caption band form (`captionBandBox`: the
+//    trimmed image without its top and bottom BAND_FRACTION of rows) and of the
+//    eroded value form (`erodedValue`: max(R, G, B), then a k x k square minimum
+//    with edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1)),
+//    each left out below quality 50; duplicates dropped, first occurrence kept.
 //
 // Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
 // sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
@@ -29,6 +33,8 @@ export const TRIM_MIN_KEEP = 0.25;
 export const TRIM_MIN_SIDE = 32;
 export const TRIM_MIN_RUN = 0.02;
 export const CROP_SCALES = Object.freeze([0.9, 0.8]);
+export const BAND_FRACTION = 0.15;
+export const ERODE_DIVISOR = 60;
 
 /** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
 export class LowQualityImage extends Error {
@@ -105,6 +111,53 @@ export function centreCropBox(width, height, scale) {
   return { x0, y0, x1: x0 + roundHalfEven(width * scale), y1: y0 + roundHalfEven(height * scale) };
 }
 
+/** The box of `hashing.policy.caption_band`: full width, without the top and bottom bands. */
+export function captionBandBox(width, height) {
+  const cut = Math.trunc(height * BAND_FRACTION);
+  return { x0: 0, y0: cut, x1: width, y1: height - cut };
+}
+
+// Minimum over the `size` values centred on each one (odd size; the ends repeat),
+// for `count` lines of `length` values, `step` apart within a line, `stride` apart
+// between lines. A plain loop: min is exact, so any correct order gives Python's result.
+function minFilter(values, count, length, step, stride, size) {
+  const out = new Uint8Array(values.length);
+  const radius = size >> 1;
+  for (let line = 0; line < count; line++) {
+    const base = line * stride;
+    for (let i = 0; i < length; i++) {
+      const from = Math.max(0, i - radius);
+      const to = Math.min(length - 1, i + radius);
+      let least = 255;
+      for (let j = from; j <= to; j++) {
+        const v = values[base + j * step];
+        if (v < least) least = v;
+      }
+      out[base + i * step] = least;
+    }
+  }
+  return out;
+}
+
+/**
+ * `hashing.policy.eroded_value`: each pixel's largest channel, eroded by a k x k
+ * square minimum, as a grey RGBA image (R = G = B).
+ */
+export function erodedValue({ data, width, height }) {
+  const value = new Uint8Array(width * height);
+  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
+    value[i] = Math.max(data[p], data[p + 1], data[p + 2]);
+  }
+  const size = Math.max(3, Math.trunc(Math.min(width, height) / ERODE_DIVISOR) | 1);
+  const eroded = minFilter(minFilter(value, height, width, 1, width, size), width, height, width, 1, size);
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0, p = 0; i < eroded.length; i++, p += 4) {
+    out[p] = out[p + 1] = out[p + 2] = eroded[i];
+    out[p + 3] = 255;
+  }
+  return { data: out, width, height };
+}
+
 /**
  * The pixels of `image` inside `box`, as Pillow's crop: what lies outside the image
  * is black (only possible for images under 10 pixels wide or high).
@@ -148,8 +201,10 @@ export function submissionHashes(image) {
   const trimmed = isWhole(box, image) ? image : crop(image, box);
   const hashes = [pdqOrRefuse(trimmed)];
   if (trimmed !== image) hashes.push(pdqOrRefuse(image));
-  for (const scale of CROP_SCALES) {
-    const result = pdq(crop(trimmed, centreCropBox(trimmed.width, trimmed.height, scale)));
+  const forms = CROP_SCALES.map((scale) => crop(trimmed, centreCropBox(trimmed.width, trimmed.height, scale)));
+  forms.push(crop(trimmed, captionBandBox(trimmed.width, trimmed.height)), erodedValue(trimmed));
+  for (const form of forms) {
+    const result = pdq(form);
     if (result.quality >= MIN_QUALITY) hashes.push(result);
   }
   const seen = new Set();
