@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from hashing import PDQ_ALGORITHM, Hash, load_image
+from hashing.policy import submission_hashes
 from service.deps import Services
 from tests.service.conftest import BRIDGE, flip_bits, issue_key, random_pdq
 
@@ -170,6 +171,23 @@ def test_image_upload_matches_a_flipped_resized_copy(
     )
     assert raw.status_code == 200
     assert len(raw.json()["matches"]) == 1
+
+
+def test_image_upload_uses_the_policys_forms(client: TestClient, api_key: str) -> None:
+    """The service's default policy: a hue-shifted and a captioned copy of a survivor's
+    photo match through the forms she submitted (hashing.policy, step 2)."""
+    from tests.hashing.test_policy import BSDS, EDITS
+
+    headers = {"X-API-Key": api_key, "Content-Type": "image/jpeg"}
+    for edit, photo_name in [("hue +40°", "12084"), ("caption", "253055")]:
+        photo = load_image(BSDS / f"{photo_name}.jpg")
+        case_id, case_headers = submit(client, *(h.hex for h in submission_hashes(photo)))
+        change, _ = EDITS[edit]
+        response = client.post("/v1/match/image", headers=headers, content=_jpeg(change(photo)))
+        assert response.status_code == 200, response.text
+        assert len(response.json()["matches"]) == 1, edit
+        status = client.get(f"/v1/cases/{case_id}", headers=case_headers).json()
+        assert status["match_count"] == 1, edit  # her case, not the other photo's
 
 
 def test_bad_images_get_4xx(client: TestClient, api_key: str, services: Services) -> None:
