@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.console import Console
@@ -60,13 +60,23 @@ def _hash_paths(paths: list[Path]) -> list[list[Hash]]:
     return images
 
 
-def _requests(images: list[list[Hash]]) -> list[list[Hash]]:
+class Batch(NamedTuple):
+    """One request: hashes, and which of the request's images each is of."""
+
+    hashes: list[Hash]
+    images: list[int]
+
+
+def _requests(images: list[list[Hash]]) -> list[Batch]:
     """Pack whole images into requests of at most CASE_LIMIT hashes."""
-    batches: list[list[Hash]] = [[]]
+    batches = [Batch([], [])]
     for hashes in images:
-        if batches[-1] and len(batches[-1]) + len(hashes) > CASE_LIMIT:
-            batches.append([])
-        batches[-1].extend(hashes[:CASE_LIMIT])
+        if batches[-1].hashes and len(batches[-1].hashes) + len(hashes) > CASE_LIMIT:
+            batches.append(Batch([], []))
+        batch, kept = batches[-1], hashes[:CASE_LIMIT]
+        number = batch.images[-1] + 1 if batch.images else 0
+        batch.hashes.extend(kept)
+        batch.images.extend([number] * len(kept))
     return batches
 
 
@@ -86,10 +96,10 @@ def submit(
     first, *rest = _requests(_hash_paths(paths))
     try:
         with HashbankClient(server) as client:
-            created = client.create_case(first)
+            created = client.create_case(*first)
             case_id, key = created["case_id"], created["case_key"]
             for batch in rest:
-                client.add_hashes(case_id, key, batch)
+                client.add_hashes(case_id, key, *batch)
     except (ServiceError, OSError) as exc:
         _fail(exc)
         return
@@ -149,7 +159,7 @@ def add(case_id: str, paths: Paths, server: Server = DEFAULT_SERVER) -> None:
     try:
         with HashbankClient(server) as client:
             for batch in _requests(images):
-                client.add_hashes(case_id, key, batch)
+                client.add_hashes(case_id, key, *batch)
     except (ServiceError, OSError) as exc:
         _fail(exc)
     count = sum(len(h) for h in images)

@@ -48,17 +48,27 @@ class HashbankClient:
 
     # -- survivor ------------------------------------------------------------------
 
-    def create_case(self, hashes: Sequence[Hash]) -> dict[str, Any]:
-        return self._call("POST", "/v1/cases", json={"hashes": _payload(hashes)})
+    def create_case(
+        self, hashes: Sequence[Hash], images: Sequence[int] | None = None
+    ) -> dict[str, Any]:
+        """`images`: which image of this request each hash is of (0, 1, ...), so that a
+        dispute treats one image's hashes (`hashing.policy`) together."""
+        return self._call("POST", "/v1/cases", json={"hashes": _payload(hashes, images)})
 
     def case_status(self, case_id: str, case_key: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
 
-    def add_hashes(self, case_id: str, case_key: str, hashes: Sequence[Hash]) -> dict[str, Any]:
+    def add_hashes(
+        self,
+        case_id: str,
+        case_key: str,
+        hashes: Sequence[Hash],
+        images: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
         return self._call(
             "POST",
             f"/v1/cases/{case_id}/hashes",
-            json={"hashes": _payload(hashes)},
+            json={"hashes": _payload(hashes, images)},
             headers={"X-Case-Key": case_key},
         )
 
@@ -102,5 +112,9 @@ class HashbankClient:
         return body if isinstance(body, dict) else {"data": body}
 
 
-def _payload(hashes: Sequence[Hash]) -> list[dict[str, Any]]:
-    return [{"algorithm": h.algorithm, "hash": h.hex, "quality": h.quality} for h in hashes]
+def _payload(hashes: Sequence[Hash], images: Sequence[int] | None) -> list[dict[str, Any]]:
+    items = [{"algorithm": h.algorithm, "hash": h.hex, "quality": h.quality} for h in hashes]
+    if images is not None:
+        for item, image in zip(items, images, strict=True):
+            item["image"] = image
+    return items

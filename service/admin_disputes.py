@@ -55,21 +55,22 @@ def dispute_list(
 
 @dispute_app.command("reinstate")
 def dispute_reinstate(signal_id: SignalId) -> None:
-    """Make a disputed (or retired) hash match again."""
+    """Make a disputed (or retired) hash match again, with the other hashes of its image."""
     try:
         state = _repository().reinstate(signal_id)
     except ApiError as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
-    out.print(f"hash {signal_id} reinstated: now {state}")
+    out.print(f"hash {signal_id} and the other hashes of its image reinstated: now {state}")
 
 
 @dispute_app.command("retire")
 def dispute_retire(signal_id: SignalId) -> None:
-    """Remove a disputed hash for good: it never matches or reaches partners again."""
+    """Remove a disputed hash for good, with the other disputed hashes of its image: they
+    never match or reach partners again."""
     try:
         _repository().retire(signal_id)
     except ApiError as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
-    out.print(f"hash {signal_id} retired")
+    out.print(f"hash {signal_id} and the other disputed hashes of its image retired")

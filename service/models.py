@@ -94,6 +94,10 @@ class CaseSignal(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
+    # Which of the case's images this hash is of (numbered from 0 across the case's
+    # requests); None when the client did not say. A dispute suspends one image's
+    # hashes together (repository/disputes.py).
+    image: Mapped[int | None]
 
     case: Mapped[Case] = relationship(back_populates="links")
     signal: Mapped[Signal] = relationship()

@@ -19,6 +19,16 @@ class HashIn(BaseModel):
     algorithm: Annotated[str, Field(max_length=16, description="pdq, phash or dhash")]
     hash: Annotated[str, Field(max_length=128, description="lowercase hex")]
     quality: Annotated[int | None, Field(ge=0, le=100, description="PDQ quality, if known")] = None
+    image: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=9999,
+            description="Which image of this request the hash is of (0, 1, ...): the match "
+            "policy sends several hashes per image (hashing.policy), and a dispute "
+            "suspends all of one image's hashes together",
+        ),
+    ] = None
 
 
 class HashList(BaseModel):
@@ -36,6 +46,10 @@ class CaseHashOut(BaseModel):
     )
     added_at: datetime
     withdrawn_at: datetime | None
+    image: int | None = Field(
+        description="Which of the case's images it is of, numbered from 0 across requests "
+        "(none if the request did not say)"
+    )
 
 
 class OutcomeOut(BaseModel):

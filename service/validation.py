@@ -20,7 +20,7 @@ def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> 
     problems: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         try:
-            parsed.append(parse_one(item.algorithm, item.hash, item.quality))
+            parsed.append(parse_one(item.algorithm, item.hash, item.quality, item.image))
         except HashingError as exc:
             problems.append({"location": f"{field}.{i}", "reason": str(exc)})
     if problems:
@@ -30,7 +30,9 @@ def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> 
     return parsed
 
 
-def parse_one(algorithm_name: str, text: str, quality: int | None = None) -> SignalInput:
+def parse_one(
+    algorithm_name: str, text: str, quality: int | None = None, image: int | None = None
+) -> SignalInput:
     algorithm = get_algorithm(algorithm_name)
     value = algorithm.parse(text)
     if quality is not None and isinstance(algorithm, PDQ) and quality < PDQ_ALGORITHM.min_quality:
@@ -38,4 +40,4 @@ def parse_one(algorithm_name: str, text: str, quality: int | None = None) -> Sig
             f"PDQ quality {quality} is below {PDQ_ALGORITHM.min_quality}: the image has too "
             "little detail to match reliably"
         )
-    return SignalInput(algorithm.name, value, quality)
+    return SignalInput(algorithm.name, value, quality, image)

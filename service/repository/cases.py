@@ -33,6 +33,7 @@ class CaseHash:
     state: str
     added_at: datetime
     withdrawn_at: datetime | None
+    image: int | None
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,21 @@ class CaseRepository:
 
     def _link(self, session: Session, case: Case, inputs: list[SignalInput]) -> int:
         held = {link.signal_id for link in case.links}
+        # A request numbers its images from 0; the case numbers them across requests.
+        first_image = 1 + max(
+            (link.image for link in case.links if link.image is not None), default=-1
+        )
         added = 0
-        for signal in get_or_create_many(session, fold_duplicates(inputs)):
+        inputs = fold_duplicates(inputs)
+        for item, signal in zip(inputs, get_or_create_many(session, inputs), strict=True):
             if signal.id not in held:
                 session.add(
                     CaseSignal(
-                        case_id=case.id, signal_id=signal.id, state=ACTIVE, added_at=utcnow()
+                        case_id=case.id,
+                        signal_id=signal.id,
+                        state=ACTIVE,
+                        added_at=utcnow(),
+                        image=None if item.image is None else first_image + item.image,
                     )
                 )
                 held.add(signal.id)
@@ -177,6 +187,7 @@ class CaseRepository:
                 state=WITHDRAWN if link.state == WITHDRAWN else link.signal.state,
                 added_at=link.added_at,
                 withdrawn_at=link.withdrawn_at,
+                image=link.image,
             )
             for link in case.links
         ]

@@ -7,13 +7,18 @@ report on a hash is `not_violating` and none reports `removed`, the hash is
 suspended (`disputed`): it stops matching at once and partners' feeds drop it.
 An operator then reinstates it (the reports so far stop counting) or retires it
 for good. Every step is audited, by signal id only: never the hash value.
+
+A dispute is about a picture, and the match policy stores several hashes per
+picture (`hashing.policy`): its *siblings*, the hashes a case holds for the same
+image, are suspended, reinstated and retired with it. Otherwise an exact copy of
+a disputed picture would go on matching through its other forms.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.db import Database
 from service.errors import ApiError, NotFound
@@ -53,8 +58,27 @@ def latest_reports(session: Session, signal: Signal) -> dict[str, str]:
     return {row[0]: row[1] for row in session.execute(query)}  # later reports win
 
 
+def siblings(session: Session, signal: Signal) -> list[Signal]:
+    """The other hashes of the same picture: those a case holds for the same image as
+    `signal`, and theirs in turn (one hash can be in several survivors' cases)."""
+    mine, theirs = aliased(CaseSignal), aliased(CaseSignal)
+    found: dict[int, Signal] = {signal.id: signal}
+    frontier = [signal.id]
+    while frontier:
+        step = session.scalars(
+            select(Signal)
+            .join(theirs, theirs.signal_id == Signal.id)
+            .join(mine, (mine.case_id == theirs.case_id) & (mine.image == theirs.image))
+            .where(mine.signal_id.in_(frontier))
+            .distinct()
+        ).all()
+        frontier = [s.id for s in step if s.id not in found]
+        found.update((s.id, s) for s in step)
+    return sorted((s for s in found.values() if s.id != signal.id), key=lambda s: s.id)
+
+
 def review(session: Session, signal: Signal, min_platforms: int) -> bool:
-    """Suspend `signal` if the reports now meet the dispute rule; True if it did."""
+    """Suspend `signal` and its siblings if the reports now meet the dispute rule; True if so."""
     if signal.state != ACTIVE:
         return False
     reports = latest_reports(session, signal).values()
@@ -62,6 +86,12 @@ def review(session: Session, signal: Signal, min_platforms: int) -> bool:
         return False
     set_state(session, signal, DISPUTED)
     audit.record(session, "system", "signal.dispute", "signal", str(signal.id))
+    for sibling in siblings(session, signal):
+        if sibling.state == ACTIVE:
+            set_state(session, sibling, DISPUTED)
+            audit.record(
+                session, "system", "signal.dispute", "signal", str(sibling.id), via=signal.id
+            )
     return True
 
 
@@ -93,20 +123,38 @@ class DisputeRepository:
             return out
 
     def reinstate(self, signal_id: int, actor: str = "admin") -> str:
-        """Back to matching (or withdrawn, if no active case holds it any more)."""
+        """Back to matching (or withdrawn, if no active case holds it any more), with
+        its siblings in the same state as it was (disputed, or retired)."""
         with self.db.transaction() as session:
             signal = self._disputed(session, signal_id, allow_retired=True)
-            state = ACTIVE if held_by_active_case(session, signal.id) else WITHDRAWN
-            signal.disputes_cleared_at = utcnow()
-            set_state(session, signal, state)
-            audit.record(session, actor, "signal.reinstate", "signal", str(signal.id), state=state)
-            return state
+            group = [signal] + [s for s in siblings(session, signal) if s.state == signal.state]
+            outcome = ""
+            for member in group:
+                state = ACTIVE if held_by_active_case(session, member.id) else WITHDRAWN
+                member.disputes_cleared_at = utcnow()
+                set_state(session, member, state)
+                detail = {} if member is signal else {"via": signal.id}
+                audit.record(
+                    session,
+                    actor,
+                    "signal.reinstate",
+                    "signal",
+                    str(member.id),
+                    state=state,
+                    **detail,
+                )
+                outcome = outcome or state  # the signal's own, first in the group
+            return outcome
 
     def retire(self, signal_id: int, actor: str = "admin") -> None:
+        """For good, with its disputed siblings."""
         with self.db.transaction() as session:
             signal = self._disputed(session, signal_id, allow_retired=False)
-            set_state(session, signal, RETIRED)
-            audit.record(session, actor, "signal.retire", "signal", str(signal.id))
+            group = [signal] + [s for s in siblings(session, signal) if s.state == DISPUTED]
+            for member in group:
+                set_state(session, member, RETIRED)
+                detail = {} if member is signal else {"via": signal.id}
+                audit.record(session, actor, "signal.retire", "signal", str(member.id), **detail)
 
     @staticmethod
     def _disputed(session: Session, signal_id: int, allow_retired: bool) -> Signal:

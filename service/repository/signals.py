@@ -19,11 +19,13 @@ ACTIVE, WITHDRAWN, DISPUTED, RETIRED = "active", "withdrawn", "disputed", "retir
 
 @dataclass(frozen=True)
 class SignalInput:
-    """A validated hash as submitted: algorithm name, raw bytes, optional PDQ quality."""
+    """A validated hash as submitted: algorithm name, raw bytes, optional PDQ quality,
+    and which image of its request it is of (None: an image of its own)."""
 
     algorithm: str
     value: bytes
     quality: int | None = None
+    image: int | None = None
 
 
 def fold_duplicates(inputs: list[SignalInput]) -> list[SignalInput]:

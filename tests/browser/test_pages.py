@@ -4,6 +4,7 @@ withdraw; what the browser sends (each image's submission hashes under the match
 screenshots."""
 
 import io
+import itertools
 import json
 import os
 import shutil
@@ -97,7 +98,12 @@ def _sent(requests: list[Request]) -> list[tuple[str, list[str]]]:
         if r.post_data_buffer:
             payload = json.loads(r.post_data_buffer)
             assert set(payload) == {"hashes"}
-            assert all(set(h) == {"algorithm", "hash", "quality"} for h in payload["hashes"])
+            assert all(
+                set(h) == {"algorithm", "hash", "quality", "image"} for h in payload["hashes"]
+            )
+            numbers = [h["image"] for h in payload["hashes"]]
+            assert numbers[0] == 0  # each request numbers its own images
+            assert all(b - a in (0, 1) for a, b in itertools.pairwise(numbers))
             out.append((r.url, [h["hash"] for h in payload["hashes"]]))
     return out
 
@@ -157,6 +163,10 @@ def test_creating_a_case_sends_hashes_only(
     assert _sent(requests) == [
         (f"{live.url}/v1/cases", [h for hs in _python_hashes(files) for h in hs])
     ]
+    # ... each labelled with its image, so that a dispute treats an image's hashes together.
+    stored = _status(live, case_id, key)["hashes"]
+    per_image = [len(hs) for hs in _python_hashes(files)]
+    assert [sum(h["image"] == i for h in stored) for i in range(len(files))] == per_image
     images = [f.read_bytes() for f in files]
     for image in images:
         for start in range(0, len(image) - 64, len(image) // 16):

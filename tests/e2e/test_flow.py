@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -87,6 +88,10 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
         body = json.loads(status.stdout)
         per_image = [len(submission_hashes(load_image(folder / n))) for n in PHOTOS]
         assert len(body["hashes"]) == sum(per_image)  # hashing.policy: several per image
+        # Each hash says which image it is of (a dispute suspends one image's together).
+        images = Counter(h["image"] for h in body["hashes"])
+        assert set(images) == set(range(len(PHOTOS)))
+        assert sorted(images.values()) == sorted(per_image)
         assert [(o["outcome"], o["platform"]) for o in body["outcomes"]] == [("removed", "Example")]
         assert body["outcomes"][0]["reported_at"]
 
@@ -98,6 +103,8 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
         status = run_cli([str(BIN / "hashbank"), "status", case_id.group(1), "--json"], case_env)
         added_hashes = len(submission_hashes(load_image(more / "12003.jpg")))
         assert len(json.loads(status.stdout)["hashes"]) == sum(per_image) + added_hashes
+        images = Counter(h["image"] for h in json.loads(status.stdout)["hashes"])
+        assert images[len(PHOTOS)] == added_hashes  # numbered on from the case's last image
         (tmp_path / "copy.jpg").write_bytes(copy)
         platform_env = {**env, "HASHBANK_API_KEY": api_key, "HASHBANK_SERVER": server.url}
         tested = run_cli([str(BIN / "hashbank"), "match", str(tmp_path / "copy.jpg")], platform_env)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hashing import PDQ_ALGORITHM, load_image
 from hashing.cli import app
 from tests.conftest import BSDS500, PDQ_REFERENCE
 
@@ -116,3 +117,19 @@ def test_whole_dataset_with_progress_bar_and_no_network() -> None:
     assert sum("hashes" in line for line in lines) >= 495  # a few flat photos may be low quality
     assert "━" in proc.stderr
     assert "500/500" in proc.stderr
+
+
+def test_requests_carry_whole_images_and_their_numbers() -> None:
+    from hashing.cli_cases import CASE_LIMIT, _requests
+
+    hashes = [PDQ_ALGORITHM.compute(load_image(p)) for p in sorted(BSDS500.glob("*.jpg"))[:6]]
+    images = [[hashes[i % 6]] * (5 + i % 2) for i in range(40)]  # 5 or 6 hashes each
+    batches = _requests(images)
+    assert [len(b.hashes) for b in batches] == [99, 99, 22]  # 18 + 18 + 4 images
+    for batch in batches:
+        assert len(batch.hashes) <= CASE_LIMIT
+        assert len(batch.images) == len(batch.hashes)
+        assert batch.images == sorted(batch.images)
+        assert batch.images[0] == 0  # each request numbers its own images from 0
+    numbers = [n for b in batches for n in dict.fromkeys(b.images)]
+    assert numbers == [*range(18), *range(18), *range(4)]

@@ -223,3 +223,80 @@ def test_stopncii_routes_refuse_bad_input_and_keys(client: TestClient, services:
         assert set(r.json()["error"]) == {"code", "message", "details"}
     for params in ({"pageSize": 0}, {"nextPageToken": "x"}, {"startTimestamp": -1}):
         assert client.get(fetch, params=params, headers=_stopncii(both)).status_code == 422
+
+
+def _case_of_images(client: TestClient, *images: list[str]) -> tuple[str, str]:
+    hashes = [
+        {"algorithm": "pdq", "hash": v, "image": i}
+        for i, values in enumerate(images)
+        for v in values
+    ]
+    r = client.post("/v1/cases", json={"hashes": hashes})
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], r.json()["case_key"]
+
+
+def test_a_dispute_suspends_every_hash_of_the_picture(
+    client: TestClient, services: Services
+) -> None:
+    """The policy sends several hashes per image: a dispute is about the picture."""
+    from service.repository.disputes import DisputeRepository
+
+    a, b, c, d = ([random_pdq(100 + 10 * g + i) for i in range(3)] for g in range(4))
+    case_id, case_key = _case_of_images(client, a, b)
+    # Added later: the request's image 0 is the case's image 2.
+    added = client.post(
+        f"/v1/cases/{case_id}/hashes",
+        json={"hashes": [{"algorithm": "pdq", "hash": v, "image": 0} for v in c]},
+        headers={"X-Case-Key": case_key},
+    )
+    assert added.status_code == 200, added.text
+    # Another survivor holds the same picture (one hash in common) with other forms.
+    _case_of_images(client, [a[1], *d])
+    keys = [issue_key(services, f"Platform {n}") for n in "ABC"]
+    for key in keys[:2]:
+        _report(client, key, _match(client, key, a[0])[0]["match_id"], "not_violating")
+
+    picture = [*a, *d]
+    assert all(_match(client, keys[2], v) == [] for v in picture)
+    assert all(_match(client, keys[2], v) for v in [*b, *c]), "other pictures still match"
+    states = {
+        h["hash"]: h["state"]
+        for h in client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key}).json()[
+            "hashes"
+        ]
+    }
+    assert states == {**dict.fromkeys(a, "disputed"), **dict.fromkeys([*b, *c], "active")}
+    removed = {ch["hash"] for ch in _feed(client, keys[0])["changes"] if ch["state"] == "disputed"}
+    assert removed == set(picture)
+
+    disputes = DisputeRepository(services.db)
+    assert {x.hash for x in disputes.list()} == set(picture)
+    by_hash = {x.hash: x.signal_id for x in disputes.list()}
+    assert disputes.reinstate(by_hash[a[2]]) == "active"  # any one brings back the picture
+    assert disputes.list() == []
+    # Written outside the request path: the index follows within the poll interval.
+    deadline = time.monotonic() + 2
+    while not all(_match(client, keys[2], v) for v in picture):
+        assert time.monotonic() < deadline, "not all matching again after reinstatement"
+        time.sleep(0.02)
+
+    # Disputed again, through another of its hashes, and retired for good.
+    for key in keys[:2]:
+        _report(client, key, _match(client, key, d[0])[0]["match_id"], "not_violating")
+    assert {x.hash for x in disputes.list()} == set(picture)
+    disputes.retire(by_hash[d[1]])
+    assert disputes.list() == []
+    _case_of_images(client, a)  # resubmitting does not bring it back
+    assert all(_match(client, keys[2], v) == [] for v in picture)
+    assert all(_match(client, keys[2], v) for v in [*b, *c])
+
+
+def test_image_numbers_are_checked(client: TestClient) -> None:
+    for image in (-1, 10_000, "first"):
+        r = client.post(
+            "/v1/cases",
+            json={"hashes": [{"algorithm": "pdq", "hash": random_pdq(7), "image": image}]},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "invalid_request"

@@ -36,7 +36,10 @@ async function call(method, path, { body, key } = {}) {
 // The service's per-request limit (`max_hashes_per_case`), as hashing/cli_cases.py CASE_LIMIT.
 export const MAX_HASHES_PER_REQUEST = 100;
 
-const asHashes = (hashes) => hashes.map((h) => ({ algorithm: "pdq", hash: h.hash, quality: h.quality }));
+// `image`: which image of the request the hash is of (packImages numbers them), so
+// that a dispute treats one image's hashes together.
+const asHashes = (hashes) =>
+  hashes.map((h) => ({ algorithm: "pdq", hash: h.hash, quality: h.quality, image: h.image }));
 
 // One request each: `hashes` is a list of {hash, quality} (at most MAX_HASHES_PER_REQUEST).
 export const createCase = (hashes) => call("POST", "/v1/cases", { body: { hashes: asHashes(hashes) } });
@@ -49,7 +52,8 @@ export const withdrawCase = (caseId, key) => call("DELETE", `/v1/cases/${encodeU
  * Whole images into requests of at most `limit` hashes, as hashing/cli_cases.py
  * `_requests`: one image's hashes never straddle two requests.
  * @param {Array<Array<{hash: string, quality: number}>>} images each image's hashes
- * @returns {Array<{hashes: Array<{hash: string, quality: number}>, images: number}>}
+ * @returns {Array<{hashes: Array<{hash: string, quality: number, image: number}>, images: number}>}
+ *   each hash with `image`, its image's number within its request (0, 1, ...)
  */
 export function packImages(images, limit = MAX_HASHES_PER_REQUEST) {
   const batches = [{ hashes: [], images: 0 }];
@@ -59,7 +63,8 @@ export function packImages(images, limit = MAX_HASHES_PER_REQUEST) {
       batch = { hashes: [], images: 0 };
       batches.push(batch);
     }
-    batch.hashes.push(...hashes.slice(0, limit));
+    const image = batch.images;
+    batch.hashes.push(...hashes.slice(0, limit).map((h) => ({ ...h, image })));
     batch.images += 1;
   }
   return batches;
