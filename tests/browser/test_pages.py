@@ -204,9 +204,12 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     page.wait_for_selector("#status:not(.hidden)")
     two, three = (sum(map(len, _python_hashes(photos[6:n]))) for n in (8, 9))
     assert len(_status(live, case_id, key)["hashes"]) == two
-    assert f"{two} fingerprints (made from your images, several per image)" in page.inner_text(
-        "#status-summary"
-    )
+    assert f"2 images ({two} fingerprints)" in page.inner_text("#status-summary")
+    rows = page.locator("#hashes tr")
+    expect(rows).to_have_count(2)  # one row per image, with its fingerprints counted
+    per_image = [str(len(hs)) for hs in _python_hashes(photos[6:8])]
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == per_image
+    assert rows.nth(0).locator("td").nth(2).inner_text() == "Active: platforms are matching it"
     assert "1 removal" in page.inner_text("#status-summary")
     assert "Web Test" in page.inner_text("#outcomes")
     assert "Removed" in page.inner_text("#outcomes")
@@ -214,7 +217,8 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     page.set_input_files("#files", [str(photos[8])])
     expect(page.locator("#add-send")).to_be_enabled(timeout=60_000)
     page.click("#add-send")
-    expect(page.locator("#status-summary")).to_contain_text(f"{three} fingerprints")
+    expect(page.locator("#status-summary")).to_contain_text(f"3 images ({three} fingerprints)")
+    expect(page.locator("#hashes tr")).to_have_count(3)
     assert len(_status(live, case_id, key)["hashes"]) == three
     assert _matches(live, photos[8]) >= 1
     _screenshot(page, "case-status")

@@ -27,18 +27,40 @@ function cell(row, text) {
   row.append(td);
 }
 
+const plural = (n, word, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+
+// The case's fingerprints by image (`image` in the status; one image each if absent).
+function byImage(hashes) {
+  const groups = new Map();
+  hashes.forEach((h, i) => {
+    const key = h.image ?? `single-${i}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(h);
+  });
+  return [...groups.values()];
+}
+
+// "Active: ..." when all of an image's fingerprints agree, else each state with its count.
+function imageState(hashes) {
+  const counts = new Map();
+  for (const h of hashes) counts.set(h.state, (counts.get(h.state) || 0) + 1);
+  if (counts.size === 1) return STATES[hashes[0].state] || hashes[0].state;
+  return [...counts].map(([state, n]) => `${n} ${STATES[state] || state}`).join("; ");
+}
+
 function show(status) {
   const removed = status.outcome_counts.removed || 0;
+  const images = byImage(status.hashes);
   $("status-summary").textContent =
     `Case ${status.case_id} is ${status.state === "active" ? "active" : "withdrawn"}. ` +
-    `${status.hashes.length} fingerprint${status.hashes.length === 1 ? "" : "s"} ` +
-    "(made from your images, several per image), " +
-    `${status.match_count} match${status.match_count === 1 ? "" : "es"}, ${removed} removal${removed === 1 ? "" : "s"}.`;
-  $("hashes").replaceChildren(...status.hashes.map((h, i) => {
+    `${plural(images.length, "image")} (${plural(status.hashes.length, "fingerprint")}), ` +
+    `${plural(status.match_count, "match", "matches")}, ${plural(removed, "removal")}.`;
+  $("hashes").replaceChildren(...images.map((hashes, i) => {
     const tr = document.createElement("tr");
     cell(tr, String(i + 1));
-    cell(tr, STATES[h.state] || h.state);
-    cell(tr, when(h.added_at));
+    cell(tr, String(hashes.length));
+    cell(tr, imageState(hashes));
+    cell(tr, when(hashes[0].added_at));
     return tr;
   }));
   $("outcomes").replaceChildren(...status.outcomes.map((o) => {
