@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.algorithm import Hash
+from hashing.errors import LowQualityImage
 from hashing.policy import (
     BAND_FRACTION,
     CROP_SCALES,
@@ -344,3 +345,43 @@ def test_bench_accuracy_smoke(tmp_path: Path) -> None:
 def _row_numbers(text: str, label: str) -> list[float]:
     (line,) = [line for line in text.splitlines() if line.startswith(f"| {label} |")]
     return [float(cell) for cell in line.strip("| ").split(" | ")[1:]]
+
+
+def test_bench_unrelated_smoke(tmp_path: Path) -> None:
+    """The tile comparison counts every pair of tiles of different photos, once."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted(BSDS.glob("*.jpg"))[:3]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench_unrelated.py"), str(photos), "--grid", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    tiles = []
+    for path in sorted(photos.iterdir()):
+        image = load_image(path)
+        w, h = image.size
+        boxes = [
+            (c * w // 2, r * h // 2, (c + 1) * w // 2, (r + 1) * h // 2)
+            for r in (0, 1)
+            for c in (0, 1)
+        ]
+        tiles.append(sum(_hashable(image.crop(b)) for b in boxes))
+    pairs = tiles[0] * tiles[1] + tiles[0] * tiles[2] + tiles[1] * tiles[2]
+    assert (
+        f"{sum(tiles):,} tiles of PDQ quality >= 50; {pairs:,} unrelated tile pairs"
+        in result.stdout
+    )
+    assert "<= 31: 0" in result.stdout
+
+
+def _hashable(image: Image.Image) -> bool:
+    try:
+        PDQ_ALGORITHM.compute(image)
+    except LowQualityImage:
+        return False
+    return True
