@@ -15,6 +15,10 @@ submission) and compares every tile with every tile of *other* photos:
   (pHash <= 8) would agree with an unrelated candidate;
 - the pHash distance over all pairs in the original orientation, on its own.
 
+`--form eroded` hashes each tile's eroded value form instead (`hashing.policy`:
+max(R, G, B), eroded), which is smoother than the picture: are unrelated
+pictures closer in that form?
+
 Tiles of one photo are never compared with each other (they share lighting,
 texture and subject). Usage:
 
@@ -35,6 +39,7 @@ from PIL import Image
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
 from hashing.imagehashes import PHASH
+from hashing.policy import eroded_value
 
 # PIL transposes giving each of pdqhash.compute_dihedral's orientations, in its order
 # (the same table as bench_accuracy.py's DIHEDRAL_OPS).
@@ -55,10 +60,10 @@ ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memor
 Tile = tuple[bytes, list[bytes], list[bytes], str]
 
 
-def tiles_of(args: tuple[Path, int]) -> list[Tile]:
+def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
     """Each hashable tile: (PDQ, its 8 dihedral PDQs, its pHash in those 8 orientations,
     its name: photo, row, column)."""
-    path, grid = args
+    path, grid, form = args
     try:
         image = load_image(path)
     except HashingError:
@@ -70,6 +75,8 @@ def tiles_of(args: tuple[Path, int]) -> list[Tile]:
             tile = image.crop(
                 (col * w // grid, row * h // grid, (col + 1) * w // grid, (row + 1) * h // grid)
             )
+            if form == "eroded":
+                tile = eroded_value(tile)
             try:
                 dihedral = PDQ_ALGORITHM.compute_dihedral(tile)  # refused below quality 50
             except HashingError:
@@ -94,13 +101,16 @@ def main() -> int:
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--grid", type=int, default=4, help="tiles per side of each photo")
     parser.add_argument("--joint", type=int, default=48, help="PDQ bound for the pHash check")
+    parser.add_argument("--form", choices=("plain", "eroded"), default="plain")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
     start = time.perf_counter()
     files = [f for d in args.dirs for f in find_images([d])]
     with ProcessPoolExecutor(args.jobs) as pool:
-        per_photo = list(pool.map(tiles_of, [(f, args.grid) for f in files], chunksize=4))
+        per_photo = list(
+            pool.map(tiles_of, [(f, args.grid, args.form) for f in files], chunksize=4)
+        )
     owner = np.array([p for p, tiles in enumerate(per_photo) for _ in tiles])
     tiles = [t for photo in per_photo for t in photo]
     n = len(tiles)
@@ -139,6 +149,7 @@ def main() -> int:
     photos = sum(1 for p in per_photo if p)
     print(
         f"# bench_unrelated: {' '.join(map(str, args.dirs))} --grid {args.grid} "
+        f"--form {args.form} "
         f"({platform.machine()}, Python {platform.python_version()})\n"
         f"{len(files)} photos, {photos} with hashable tiles; {n:,} tiles of PDQ quality >= 50; "
         f"{pairs:,} unrelated tile pairs (tiles of different photos), each compared in "
