@@ -89,7 +89,10 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
 
 5. **What matches** (`accepts`): a stored hash matches the query when the
    smallest Hamming distance between it and any of the query's hashes is at
-   most `THRESHOLD` (31, PDQ's usual threshold). There is no second stage yet.
+   most `THRESHOLD` (31, PDQ's usual threshold). There is no second stage: the
+   one measured (PDQ up to 48 bits when pHash agrees within 8) also accepts
+   plain unrelated pictures, whose PDQ and pHash are close together
+   (`scripts/bench_unrelated.py`, `docs/accuracy.md`).
 
 Porting: steps 1 to 3 (all the survivor's browser needs) are integer arithmetic
 on the canonical RGB pixels plus PDQ, so the browser gets the same hashes as
