@@ -145,7 +145,12 @@ def status(
     states: dict[str, int] = {}
     for h in result["hashes"]:
         states[h["state"]] = states.get(h["state"], 0) + 1
-    out.print("hashes: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    # Hashes sent without an image number (older clients, imports) count as an image each.
+    numbered = {h["image"] for h in result["hashes"] if h.get("image") is not None}
+    images = len(numbered) + sum(h.get("image") is None for h in result["hashes"])
+    out.print(
+        f"images: {images}; hashes: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    )
     out.print(f"matches on platforms: {result['match_count']}")
     for o in result["outcomes"]:
         when = o["reported_at"] or o["matched_at"]
