@@ -34,7 +34,7 @@ DEFAULT_MAX_PIXELS = 100_000_000  # ~100 MP: above any phone camera, far below a
 ImageSource = str | os.PathLike[str] | bytes | BinaryIO
 
 # EXIF orientation tag value -> the transpose that displays the image upright.
-_ORIENTATION = {
+EXIF_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -83,7 +83,7 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
         raise UnreadableImage(_describe(exc)) from None
     if remaining > 1:
         rgb = rgb.reduce(remaining)
-    transpose = _ORIENTATION.get(orientation)
+    transpose = EXIF_TRANSPOSE.get(orientation)
     return rgb.transpose(transpose) if transpose is not None else rgb
 
 

@@ -24,6 +24,18 @@ DIHEDRAL_NAMES = (
     "flip-plus-1",
     "flip-minus-1",
 )
+# The PIL transpose giving each of those orientations from the pixels (None: as is), for
+# hashing other algorithms in the orientation of a PDQ match.
+DIHEDRAL_TRANSPOSES: tuple[Image.Transpose | None, ...] = (
+    None,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+)
 
 
 def _to_bytes(bits: np.ndarray) -> bytes:

@@ -203,27 +203,15 @@ def query_hashes(image: Image.Image) -> list[Hash]:
     return DEFAULT_POLICY.query_hashes(image)
 
 
-def accepts(distance: int) -> bool:
-    return DEFAULT_POLICY.accepts(distance)
-
-
 def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.Image:
     """Cut plain rows and columns off the edges (step 1); the same object if none are plain."""
-    pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    pixels = _rgb(image)
     height, width = pixels.shape[:2]
-    top = 0
-    while top < height and _plain(pixels[top], tolerance):
-        top += 1
-    bottom = height
-    while bottom > top and _plain(pixels[bottom - 1], tolerance):
-        bottom -= 1
+    top, bottom = _plain_run_ends(_plain_lines(pixels, tolerance))
     if top >= bottom:
         return image  # every row is plain: a blank picture, not a border
-    left, right = 0, width
-    while left < width and _plain(pixels[top:bottom, left], tolerance):
-        left += 1
-    while right > left and _plain(pixels[top:bottom, right - 1], tolerance):
-        right -= 1
+    # Columns, over the rows that remain.
+    left, right = _plain_run_ends(_plain_lines(pixels[top:bottom].transpose(1, 0, 2), tolerance))
     top, bottom = _min_run(top, bottom, height)
     left, right = _min_run(left, right, width)
     if (top, bottom, left, right) == (0, height, 0, width):
@@ -245,12 +233,8 @@ def centre_crop(image: Image.Image, scale: float) -> Image.Image:
 
 def content_block(image: Image.Image) -> Image.Image | None:
     """The tallest run of rows that are not plain, trimmed (step 4); None if there is none."""
-    pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
-    height = pixels.shape[0]
-    # Rows x channels x pixels, contiguous: numpy reduces along it ~25x faster.
-    lines = np.ascontiguousarray(pixels.transpose(0, 2, 1))
-    spread = lines.max(axis=2).astype(np.int16) - lines.min(axis=2).astype(np.int16)
-    plain = (spread.max(axis=1) <= TRIM_TOLERANCE).astype(np.int8)
+    height = image.height
+    plain = _plain_lines(_rgb(image), TRIM_TOLERANCE).astype(np.int8)
     # Runs of non-plain rows start where plain goes 1 -> 0 and end where it goes 0 -> 1.
     edges = np.flatnonzero(np.diff(np.concatenate(([1], plain, [1]))))
     starts, ends = edges[::2], edges[1::2]
@@ -272,7 +256,7 @@ def caption_band(image: Image.Image) -> Image.Image:
 
 def eroded_value(image: Image.Image) -> Image.Image:
     """max(R, G, B) per pixel, eroded by a k x k square minimum (step 2), as grey RGB."""
-    rgb = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    rgb = _rgb(image)
     value = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
     size = max(3, min(image.size) // ERODE_DIVISOR | 1)
     eroded = _min_filter(np.ascontiguousarray(_min_filter(value, size).T), size).T
@@ -297,10 +281,26 @@ def _min_filter(values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _plain(line: np.ndarray, tolerance: int) -> bool:
-    """Is every channel's max - min along this line (shape: pixels x 3) within the tolerance?"""
-    spread = line.max(axis=0).astype(np.int16) - line.min(axis=0).astype(np.int16)
-    return bool(spread.max() <= tolerance)
+def _rgb(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+
+
+def _plain_lines(pixels: np.ndarray, tolerance: int) -> np.ndarray:
+    """Per row of `pixels` (rows x pixels x 3): is each channel's max - min within the
+    tolerance? (Pass the transpose for columns.)"""
+    # Rows x channels x pixels, contiguous: numpy reduces along it ~25x faster.
+    lines = np.ascontiguousarray(pixels.transpose(0, 2, 1))
+    spread = lines.max(axis=2).astype(np.int16) - lines.min(axis=2).astype(np.int16)
+    plain: np.ndarray = spread.max(axis=1) <= tolerance
+    return plain
+
+
+def _plain_run_ends(plain: np.ndarray) -> tuple[int, int]:
+    """How far the plain lines run in from each end: (first not plain, last not plain + 1)."""
+    kept = np.flatnonzero(~plain)
+    if len(kept) == 0:
+        return len(plain), len(plain)
+    return int(kept[0]), int(kept[-1]) + 1
 
 
 def _min_run(start: int, end: int, size: int) -> tuple[int, int]:

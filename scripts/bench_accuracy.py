@@ -44,6 +44,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
 from hashing.imagehashes import DHASH, PHASH
+from hashing.pdq import DIHEDRAL_TRANSPOSES
 from hashing.policy import DEFAULT_POLICY, MatchPolicy, trim_borders
 from index import IndexConfig
 from service.indexes import IndexSet
@@ -114,17 +115,6 @@ STAGE2_GRID = [
 ]
 STAGE2 = Stage2(48, "phash", 8)  # the `+stage2` column
 SECOND_HASHES = {"phash": PHASH, "dhash": DHASH}
-# PIL transposes giving each of pdqhash.compute_dihedral's orientations (DIHEDRAL_NAMES order).
-DIHEDRAL_OPS: tuple[Image.Transpose | None, ...] = (
-    None,
-    Image.Transpose.ROTATE_90,
-    Image.Transpose.ROTATE_180,
-    Image.Transpose.ROTATE_270,
-    Image.Transpose.FLIP_TOP_BOTTOM,
-    Image.Transpose.FLIP_LEFT_RIGHT,
-    Image.Transpose.TRANSPOSE,
-    Image.Transpose.TRANSVERSE,
-)
 
 
 # -- transforms ------------------------------------------------------------------------
@@ -353,7 +343,7 @@ class Query:
     """One image as a platform hashes it: codes per policy row (None: not hashable).
 
     For the second stage: the default policy's hashes by form, and the 64-bit hashes of
-    the trimmed image in each dihedral orientation (`DIHEDRAL_OPS`), with their time.
+    the trimmed image in each dihedral orientation (`DIHEDRAL_TRANSPOSES`), with their time.
     """
 
     codes: dict[str, list[bytes] | None]
@@ -382,7 +372,7 @@ def _query(image: Image.Image) -> Query:
     second: dict[str, list[bytes]] = {}
     if forms:
         grey = trim_borders(image).convert("L")  # what imagehash hashes; same result, faster
-        oriented = [grey if op is None else grey.transpose(op) for op in DIHEDRAL_OPS]
+        oriented = [grey if op is None else grey.transpose(op) for op in DIHEDRAL_TRANSPOSES]
         for key, algorithm in SECOND_HASHES.items():
             start = time.perf_counter()
             second[key] = [algorithm.compute(o).value for o in oriented]
@@ -608,14 +598,8 @@ def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], _Stage
     stats: dict[str, PolicyStats] = {}
     stage2: _Stage2 | None = None
     for name, policy in POLICIES.items():
-        rule = policy or MatchPolicy(
-            name="baseline",
-            trim=False,
-            crop_scales=(),
-            query_crop_scales=(),
-            forms=False,
-            block=False,
-        )
+        rule = policy or POLICIES["dihedral"]  # the baseline matches alike; its query is 1 hash
+        assert rule is not None
         st = stats[name] = PolicyStats()
         run = _Run(rule, st, ok, name)
         if policy is DEFAULT_POLICY:

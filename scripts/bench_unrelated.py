@@ -34,25 +34,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
 from hashing.imagehashes import PHASH
+from hashing.pdq import DIHEDRAL_TRANSPOSES
 from hashing.policy import eroded_value
 
-# PIL transposes giving each of pdqhash.compute_dihedral's orientations, in its order
-# (the same table as bench_accuracy.py's DIHEDRAL_OPS).
-DIHEDRAL_OPS: tuple[Image.Transpose | None, ...] = (
-    None,
-    Image.Transpose.ROTATE_90,
-    Image.Transpose.ROTATE_180,
-    Image.Transpose.ROTATE_270,
-    Image.Transpose.FLIP_TOP_BOTTOM,
-    Image.Transpose.FLIP_LEFT_RIGHT,
-    Image.Transpose.TRANSPOSE,
-    Image.Transpose.TRANSVERSE,
-)
 WIDE = 64
 ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memory
 
@@ -84,7 +72,7 @@ def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
             grey = tile.convert("L")
             phashes = [
                 PHASH.compute(grey if op is None else grey.transpose(op)).value
-                for op in DIHEDRAL_OPS
+                for op in DIHEDRAL_TRANSPOSES
             ]
             name = f"{path.name} tile ({row}, {col})"
             out.append((dihedral[0].value, [d.value for d in dihedral], phashes, name))

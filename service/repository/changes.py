@@ -25,7 +25,8 @@ class ChangeRow:
 
 
 def next_seqs(session: Session, count: int) -> range:
-    """Reserve `count` consecutive sequence numbers (under the writer's lock)."""
+    """Reserve `count` consecutive sequence numbers (under the writer's lock). The
+    counter's row is created with the schema (`Database.create_schema`)."""
     if count <= 0:
         return range(0)
     last = session.execute(
@@ -33,11 +34,7 @@ def next_seqs(session: Session, count: int) -> range:
         .where(Counter.name == CHANGES_COUNTER)
         .values(value=Counter.value + count)
         .returning(Counter.value)
-    ).scalar_one_or_none()
-    if last is None:  # first change ever
-        session.add(Counter(name=CHANGES_COUNTER, value=count))
-        session.flush()
-        last = count
+    ).scalar_one()
     return range(int(last) - count + 1, int(last) + 1)
 
 

@@ -84,15 +84,24 @@ def review(session: Session, signal: Signal, min_platforms: int) -> bool:
     reports = latest_reports(session, signal).values()
     if "removed" in reports or sum(o == "not_violating" for o in reports) < min_platforms:
         return False
-    set_state(session, signal, DISPUTED)
-    audit.record(session, "system", "signal.dispute", "signal", str(signal.id))
-    for sibling in siblings(session, signal):
-        if sibling.state == ACTIVE:
-            set_state(session, sibling, DISPUTED)
-            audit.record(
-                session, "system", "signal.dispute", "signal", str(sibling.id), via=signal.id
-            )
+    for member in _picture(session, signal, ACTIVE):
+        set_state(session, member, DISPUTED)
+        _audit(session, "system", "signal.dispute", member, signal)
     return True
+
+
+def _picture(session: Session, signal: Signal, state: str) -> list[Signal]:
+    """`signal`, then those of its siblings in `state` (the ones a decision on it moves)."""
+    return [signal] + [s for s in siblings(session, signal) if s.state == state]
+
+
+def _audit(
+    session: Session, actor: str, action: str, member: Signal, signal: Signal, **detail: object
+) -> None:
+    """Audited by id; a sibling moved with `signal` names it as `via`."""
+    if member is not signal:
+        detail["via"] = signal.id
+    audit.record(session, actor, action, "signal", str(member.id), **detail)
 
 
 class DisputeRepository:
@@ -127,34 +136,20 @@ class DisputeRepository:
         its siblings in the same state as it was (disputed, or retired)."""
         with self.db.transaction() as session:
             signal = self._disputed(session, signal_id, allow_retired=True)
-            group = [signal] + [s for s in siblings(session, signal) if s.state == signal.state]
-            outcome = ""
-            for member in group:
+            for member in _picture(session, signal, signal.state):
                 state = ACTIVE if held_by_active_case(session, member.id) else WITHDRAWN
                 member.disputes_cleared_at = utcnow()
                 set_state(session, member, state)
-                detail = {} if member is signal else {"via": signal.id}
-                audit.record(
-                    session,
-                    actor,
-                    "signal.reinstate",
-                    "signal",
-                    str(member.id),
-                    state=state,
-                    **detail,
-                )
-                outcome = outcome or state  # the signal's own, first in the group
-            return outcome
+                _audit(session, actor, "signal.reinstate", member, signal, state=state)
+            return signal.state
 
     def retire(self, signal_id: int, actor: str = "admin") -> None:
         """For good, with its disputed siblings."""
         with self.db.transaction() as session:
             signal = self._disputed(session, signal_id, allow_retired=False)
-            group = [signal] + [s for s in siblings(session, signal) if s.state == DISPUTED]
-            for member in group:
+            for member in _picture(session, signal, DISPUTED):
                 set_state(session, member, RETIRED)
-                detail = {} if member is signal else {"via": signal.id}
-                audit.record(session, actor, "signal.retire", "signal", str(member.id), **detail)
+                _audit(session, actor, "signal.retire", member, signal)
 
     @staticmethod
     def _disputed(session: Session, signal_id: int, allow_retired: bool) -> Signal:

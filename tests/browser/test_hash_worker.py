@@ -24,7 +24,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Request
 
 from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
-from hashing.loading import reduction_factor
+from hashing.loading import EXIF_TRANSPOSE, reduction_factor
 from hashing.policy import submission_hashes
 from tests.browser.conftest import StaticServer, new_context, open_harness
 from tests.conftest import PDQ_REFERENCE
@@ -223,18 +223,6 @@ def test_a_dozen_phone_photos_keep_the_page_responsive(
     assert watched["longestGapMs"] < 250, watched["longestGapMs"]
 
 
-# EXIF orientation -> the transpose that displays the stored image upright.
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
 def canonical_pixels(page: Page, url: str) -> np.ndarray:
     """canonical.js's output for `url`, as an RGB array."""
     out = page.evaluate("url => harness.canonicalPixels(url)", url)
@@ -257,8 +245,8 @@ def test_canonical_pixels_are_pillows_box_reduction_then_orientation(
     ours = canonical_pixels(harness, static_server.url(f"/gen/{path.name}"))
     with Image.open(path) as stored:
         theirs = stored.convert("RGB").reduce(reduction_factor(*stored.size))
-    if orientation in _TRANSPOSE:
-        theirs = theirs.transpose(_TRANSPOSE[orientation])
+    if orientation in EXIF_TRANSPOSE:
+        theirs = theirs.transpose(EXIF_TRANSPOSE[orientation])
     expected = np.asarray(theirs).astype(np.int16)
     assert ours.shape == expected.shape
     assert np.abs(ours - expected).max() <= 1

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
+from hashing.pdq import DIHEDRAL_TRANSPOSES
 from tests.conftest import PDQ_REFERENCE
 
 pdq = PDQ_ALGORITHM
@@ -71,6 +72,16 @@ def test_dihedral_hashes_match_each_rotated_file(pdq_reference: Path) -> None:
         assert distance(variant.hex, pdq_hex(path)) <= 10, path.name
     # Without the rotation handling the same comparison is far apart.
     assert distance(dihedral[0].hex, pdq_hex(files[1])) > 31
+
+
+def test_dihedral_transposes_give_each_orientation(pdq_reference: Path) -> None:
+    image = load_image(pdq_reference / "reg-test-input" / "dih" / "bridge-1-original.jpg")
+    dihedral = pdq.compute_dihedral(image)
+    for g, op in enumerate(DIHEDRAL_TRANSPOSES):
+        turned = pdq.compute(image if op is None else image.transpose(op))
+        nearest = min(range(8), key=lambda i: distance(dihedral[i].hex, turned.hex))
+        assert nearest == g, (g, op)
+        assert distance(dihedral[g].hex, turned.hex) <= 10
 
 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
