@@ -44,6 +44,19 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      value image; the erosion wipes out strokes thinner than k, so a
      semi-transparent text watermark drawn over the picture mostly vanishes.
      PDQ hashes this grey picture as R = G = B.
+   * the **reduced form** (`reduced`): the image's exact area average on a
+     `REDUCED_SIDE` x `REDUCED_SIDE` (64 x 64) grid, per channel. Cell j of an
+     axis of n pixels covers [j * n / 64, (j + 1) * n / 64) pixels; a pixel
+     partly inside a cell counts for the part inside. In integers: with each
+     pixel 64 units long and each cell n units long, a cell's sum along the
+     axis is S((j + 1) * n) - S(j * n), where S(u) = 64 * (sum of the first
+     u // 64 pixels) + (u mod 64) * (pixel u // 64); rows first, then columns;
+     the total is divided by w * h and rounded half up: (sum + floor(w * h /
+     2)) // (w * h). PDQ samples an image with a filter narrower than its own
+     grid step, so fine texture aliases into its hash and a rotated, flipped,
+     resized or re-encoded copy of a textured picture (brick, grass, a page
+     of text) hashes tens of bits away; an exact area average has no such
+     aliasing and its grid is symmetric, so it turns with the picture.
 
 3. **What a survivor submits per image** (`submission_hashes`), PDQ only:
 
@@ -55,10 +68,11 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      = floor(w * (1 - s) / 2), top = floor(h * (1 - s) / 2), right = left +
      round(w * s), bottom = top + round(h * s). These let a cropped re-post
      match;
-   * the PDQ hash of the caption band form, then of the eroded value form.
+   * the PDQ hash of the caption band form, of the eroded value form, then of
+     the reduced form.
 
    A crop or form whose PDQ quality is below 50 is left out (the image's own
-   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 2 = 5
+   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 3 = 6
    hashes, one more when it had a plain border; duplicates are dropped. Each
    is an ordinary PDQ hash in the case. The survivor's client fills its
    requests (at most 100 hashes, the service's per-request limit) with whole
@@ -73,7 +87,7 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      trimmed image by the same rule as in step 3 (a caption or a corner logo
      near the edge falls outside it, and it meets the survivor's crop of the
      same scale);
-   * the caption band form and the eroded value form of the trimmed image;
+   * the caption band, eroded value and reduced forms of the trimmed image;
    * the **content block** (`content_block`), when the image has plain rows
      inside it: the tallest run of rows that are not plain (each row judged
      as in step 1), cut out at full width and then trimmed as in step 1. A
@@ -84,7 +98,7 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      same size as the trimmed image. Queried only: a survivor's own picture
      needs no such form.
 
-   A form whose PDQ quality is below 50 is left out. So 32 hashes, at most 48
+   A form whose PDQ quality is below 50 is left out. So 40 hashes, at most 56
    (`MAX_QUERY_HASHES`), sent as one item: a hash and its variants.
 
 5. **What matches** (`accepts`): a stored hash matches the query when the
@@ -118,9 +132,10 @@ CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
 QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
 BAND_FRACTION = 0.15
 ERODE_DIVISOR = 60
+REDUCED_SIDE = 64
 BLOCK_MIN = 0.10
-# dihedral x (as uploaded, trimmed, crops, caption band, eroded value, content block)
-MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 3)
+# dihedral x (as uploaded, trimmed, crops, caption band, eroded value, reduced, content block)
+MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 4)
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ class MatchPolicy:
     crop_scales: tuple[float, ...] = field(default=CROP_SCALES)
     query_crop_scales: tuple[float, ...] = field(default=QUERY_CROP_SCALES)
     forms: bool = True  # the caption band and eroded value forms (step 2)
+    reduced: bool = True  # the reduced form (step 2)
     block: bool = True  # the content block, queried only (step 4)
     threshold: int = THRESHOLD
 
@@ -159,8 +175,8 @@ class MatchPolicy:
         """The hashes a platform queries for one canonical image, by canonical form (step 4).
 
         One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
-        image when trimming changed it, the centre crops, the caption band and eroded
-        value forms, and the content block when there is one. Raises `LowQualityImage`
+        image when trimming changed it, the centre crops, the caption band, eroded
+        value and reduced forms, and the content block when there is one. Raises `LowQualityImage`
         when the uploaded image cannot be hashed reliably.
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
@@ -179,11 +195,12 @@ class MatchPolicy:
         return groups
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
-        """All of `query_groups` as one list (32 to 48 hashes): one query item."""
+        """All of `query_groups` as one list (40 to 56 hashes): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
     def _forms(self, trimmed: Image.Image) -> list[Image.Image]:
-        return [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
+        forms = [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
+        return [*forms, reduced(trimmed)] if self.reduced else forms
 
     def accepts(self, distance: int) -> bool:
         """Step 5: the best distance between a stored hash and the query's hashes."""
@@ -261,6 +278,34 @@ def eroded_value(image: Image.Image) -> Image.Image:
     size = max(3, min(image.size) // ERODE_DIVISOR | 1)
     eroded = _min_filter(np.ascontiguousarray(_min_filter(value, size).T), size).T
     return Image.fromarray(np.ascontiguousarray(eroded), "L").convert("RGB")
+
+
+def reduced(image: Image.Image, side: int = REDUCED_SIDE) -> Image.Image:
+    """The exact area average on a side x side grid (step 2), rounded half up."""
+    pixels = _rgb(image)
+    height, width = pixels.shape[:2]
+    sums = _cell_sums(_cell_sums(pixels, side).transpose(1, 0, 2), side).transpose(1, 0, 2)
+    area = width * height
+    out = (sums + area // 2) // area
+    return Image.fromarray(np.ascontiguousarray(out.astype(np.uint8)), "RGB")
+
+
+def _cell_sums(values: np.ndarray, side: int) -> np.ndarray:
+    """Along the first axis, the `side` cells' sums, each pixel `side` units long and
+    each cell n units long (n the axis' length): S((j + 1) * n) - S(j * n)."""
+    n = values.shape[0]
+    units = np.arange(side + 1) * n
+    whole, part = units // side, units % side  # S(u) = side * (pixels before u // side) + ...
+    # The pixels before each whole[j]: sums of the blocks between them (one pass), accumulated.
+    starts = whole[:-1]
+    blocks = np.add.reduceat(values, starts, axis=0, dtype=np.int64)
+    blocks[starts == whole[1:]] = 0  # reduceat gives a pixel, not 0, for an empty block
+    before = np.concatenate([np.zeros_like(blocks[:1]), np.cumsum(blocks, axis=0)])
+    inside = np.minimum(whole, n - 1)  # at u = side * n the part is 0; any pixel will do
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    s = side * before + part.reshape(shape) * values[inside].astype(np.int64)
+    out: np.ndarray = s[1:] - s[:-1]
+    return out
 
 
 def _min_filter(values: np.ndarray, size: int) -> np.ndarray:

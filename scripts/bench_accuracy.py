@@ -58,12 +58,24 @@ POLICIES: dict[str, MatchPolicy | None] = {
     "baseline": None,  # plain PDQ <= 31, no dihedral
     # Each row adds one part of the default policy to the row before it.
     "dihedral": MatchPolicy(
-        name="dihedral", trim=False, crop_scales=(), query_crop_scales=(), forms=False, block=False
+        name="dihedral",
+        trim=False,
+        crop_scales=(),
+        query_crop_scales=(),
+        forms=False,
+        block=False,
+        reduced=False,
     ),
     "+trim": MatchPolicy(
-        name="+trim", crop_scales=(), query_crop_scales=(), forms=False, block=False
+        name="+trim",
+        crop_scales=(),
+        query_crop_scales=(),
+        forms=False,
+        block=False,
+        reduced=False,
     ),
-    "+crops": MatchPolicy(name="+crops", forms=False, block=False),
+    "+crops": MatchPolicy(name="+crops", forms=False, block=False, reduced=False),
+    "+forms": MatchPolicy(name="+forms", reduced=False),
     DEFAULT_POLICY.name: DEFAULT_POLICY,
 }
 
@@ -874,8 +886,9 @@ def main() -> int:
         "query hashes; `+trim` also border trimming; `+crops` also centre crops (stored at "
         f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.crop_scales)}, queried at "
         f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.query_crop_scales)}); "
-        f"`{DEFAULT_POLICY.name}` the default policy (`hashing/policy.py`): all of that plus the "
-        "caption band and eroded value forms and the queried content block, threshold "
+        "`+forms` also the caption band and eroded value forms and the queried content "
+        f"block; `{DEFAULT_POLICY.name}` the default policy (`hashing/policy.py`): all of "
+        "that plus the reduced form (the 64 x 64 area average), threshold "
         f"{DEFAULT_POLICY.threshold}; `+stage2` the default policy plus a second stage "
         f"measured here only (`{STAGE2.name}`, see below each set). ✗ marks a target not met.\n"
     )

@@ -17,7 +17,9 @@ submission) and compares every tile with every tile of *other* photos:
 
 `--form eroded` hashes each tile's eroded value form instead (`hashing.policy`:
 max(R, G, B), eroded), which is smoother than the picture: are unrelated
-pictures closer in that form?
+pictures closer in that form? `--form reduced` hashes each tile's reduced form
+(its exact 64 x 64 area average), which holds less fine texture than PDQ's own
+sampling.
 
 Tiles of one photo are never compared with each other (they share lighting,
 texture and subject). Usage:
@@ -39,7 +41,7 @@ from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
 from hashing.imagehashes import PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES
-from hashing.policy import eroded_value
+from hashing.policy import eroded_value, reduced
 
 WIDE = 64
 ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memory
@@ -65,6 +67,8 @@ def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
             )
             if form == "eroded":
                 tile = eroded_value(tile)
+            elif form == "reduced":
+                tile = reduced(tile)
             try:
                 dihedral = PDQ_ALGORITHM.compute_dihedral(tile)  # refused below quality 50
             except HashingError:
@@ -89,7 +93,7 @@ def main() -> int:
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--grid", type=int, default=4, help="tiles per side of each photo")
     parser.add_argument("--joint", type=int, default=48, help="PDQ bound for the pHash check")
-    parser.add_argument("--form", choices=("plain", "eroded"), default="plain")
+    parser.add_argument("--form", choices=("plain", "eroded", "reduced"), default="plain")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 

@@ -32,6 +32,7 @@ from hashing.policy import (
     ERODE_DIVISOR,
     centre_crop,
     eroded_value,
+    reduced,
     submission_hashes,
     trim_borders,
 )
@@ -238,6 +239,24 @@ def test_eroded_value_is_pythons_pixel_for_pixel(harness: Page, width: int, heig
     assert np.array_equal(python_grey, np.asarray(value.filter(ImageFilter.MinFilter(window))))
 
 
+REDUCED_SIZES = [(1, 1), (1, 7), (63, 65), (64, 64), (129, 3), (481, 321), (1300, 700)]
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), REDUCED_SIZES, ids=[f"{w}x{h}" for w, h in REDUCED_SIZES]
+)
+def test_reduced_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
+    """Cells smaller and larger than a pixel, whole and fractional cell edges."""
+    rng = np.random.default_rng(width * 11 + height)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    rgb = base64.b64encode(pixels.tobytes()).decode()
+    ours = harness.evaluate(
+        "([rgb, w, h]) => harness.reducedOfPixels(rgb, w, h)", [rgb, width, height]
+    )
+    page_rgb = np.frombuffer(base64.b64decode(ours), np.uint8).reshape(64, 64, 3)
+    assert np.array_equal(page_rgb, np.asarray(reduced(Image.fromarray(pixels))))
+
+
 # --- the same pixels on both sides: exact ---
 
 
@@ -259,7 +278,7 @@ def test_generated_pixels_give_python_hashes_exactly(
     assert (expected["box"] != (0, 0, *image.size)) == (name in TRIMMED)  # the test's premise
     assert ("low_quality" in expected) == (name in REFUSED)
     if name in TRIMMED and name not in REFUSED:
-        assert len(expected["hashes"]) == 4 + len(CROP_SCALES)  # + caption band, eroded value
+        assert len(expected["hashes"]) == 5 + len(CROP_SCALES)  # + band, eroded, reduced
     _assert_same_as_python(harness, image, expected)
 
 

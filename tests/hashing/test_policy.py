@@ -26,6 +26,7 @@ from hashing.policy import (
     content_block,
     eroded_value,
     query_hashes,
+    reduced,
     submission_hashes,
     trim_borders,
 )
@@ -244,15 +245,68 @@ def test_eroded_value_ignores_a_hue_rotation() -> None:
     assert np.abs(value.astype(int) - np.asarray(eroded_value(shifted))).max() <= 1
 
 
+def _overlaps(n: int, side: int = 64) -> np.ndarray:
+    """Cell x pixel: how much of pixel x lies in cell j, in 1/side of a pixel."""
+    pixel = np.arange(n) * side
+    cell = np.arange(side)[:, None] * n
+    overlap: np.ndarray = np.minimum(pixel + side, cell + n) - np.maximum(pixel, cell)
+    return overlap.clip(0, None)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (63, 65), (64, 64), (129, 3), (481, 321)])
+def test_reduced_is_the_area_average(size: tuple[int, int]) -> None:
+    """Against the definition written out as a weight matrix, in floats and in integers."""
+    image = noise(*size, seed=size[0])
+    pixels = np.asarray(image).astype(np.int64)
+    wy, wx = _overlaps(size[1]), _overlaps(size[0])
+    sums = np.einsum("jy,ix,yxc->jic", wy, wx, pixels)
+    area = size[0] * size[1]  # a cell is n units long on an axis of n pixels
+    ours = np.asarray(reduced(image)).astype(np.int64)
+    assert ours.shape == (64, 64, 3)
+    assert np.abs(ours - sums / area).max() <= 0.5  # the nearest level
+    assert np.array_equal(ours, (sums + area // 2) // area)  # halves up
+
+
+def test_reduced_turns_with_the_picture() -> None:
+    """The grid is symmetric, so every rotation and flip commutes with it exactly."""
+    image = noise(481, 321, seed=8)
+    for transpose in Image.Transpose:
+        assert np.array_equal(
+            np.asarray(reduced(image.transpose(transpose))),
+            np.asarray(reduced(image).transpose(transpose)),
+        ), transpose
+
+
+def test_reduced_form_matches_a_turned_texture_plain_pdq_misses() -> None:
+    """Fine texture aliases in PDQ's own sampling: a rotated copy hashes far away, and
+    the reduced form brings it back within the threshold."""
+    rng = np.random.default_rng(21)
+    # Bricks: 6-pixel mortar lines over a 512 x 512 canvas, with a little noise.
+    canvas = np.full((512, 512), 150.0)
+    canvas[::10, :] = 60
+    for row in range(0, 512, 10):
+        canvas[row : row + 10, (row // 10 % 2) * 9 :: 18] = 60
+    canvas += rng.normal(0, 12, canvas.shape) + np.linspace(-30, 30, 512)[None, :]
+    brick = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).convert("RGB")
+    turned = jpeg(brick.transpose(Image.Transpose.ROTATE_90))
+    plain = [PDQ_ALGORITHM.compute(brick)]
+    assert best(plain, PDQ_ALGORITHM.compute_dihedral(turned)) > THRESHOLD  # the premise
+    form = [PDQ_ALGORITHM.compute(reduced(brick))]
+    assert best(form, PDQ_ALGORITHM.compute_dihedral(reduced(turned))) <= THRESHOLD
+    assert matches(submission_hashes(brick), query_hashes(turned))
+    without = MatchPolicy(reduced=False)
+    assert not without.accepts(best(without.submission_hashes(brick), without.query_hashes(turned)))
+
+
 def test_hash_counts(bridge: Image.Image, bridge_submitted: list[Hash]) -> None:
-    assert len(bridge_submitted) == 3 + len(CROP_SCALES)
+    assert len(bridge_submitted) == 4 + len(CROP_SCALES)
     assert bridge_submitted[0] == PDQ_ALGORITHM.compute(bridge)  # untrimmed: plain PDQ first
     query = query_hashes(bridge)
     assert query[:8] == PDQ_ALGORITHM.compute_dihedral(bridge)
     assert len(query) <= MAX_QUERY_HASHES
     padded = Image.new("RGB", (bridge.width + 200, bridge.height + 200), "white")
     padded.paste(bridge, (100, 100))
-    assert len(submission_hashes(padded)) == 4 + len(CROP_SCALES)  # trimmed and as given
+    assert len(submission_hashes(padded)) == 5 + len(CROP_SCALES)  # trimmed and as given
     assert len(query_hashes(padded)) == MAX_QUERY_HASHES - 8  # its block is the trimmed image
     framed = Image.new("RGB", (bridge.width + 200, bridge.height + 600), "white")
     framed.paste(bridge, (100, 300))

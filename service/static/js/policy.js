@@ -14,8 +14,10 @@
 //    below quality 50), then PDQ of the caption band form (`captionBandBox`: the
 //    trimmed image without its top and bottom BAND_FRACTION of rows) and of the
 //    eroded value form (`erodedValue`: max(R, G, B), then a k x k square minimum
-//    with edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1)),
-//    each left out below quality 50; duplicates dropped, first occurrence kept.
+//    with edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1))
+//    and of the reduced form (`reduced`: the exact area average on a 64 x 64 grid,
+//    in integers), each left out below quality 50; duplicates dropped, first
+//    occurrence kept.
 //
 // Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
 // sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
@@ -35,6 +37,7 @@ export const TRIM_MIN_RUN = 0.02;
 export const CROP_SCALES = Object.freeze([0.9, 0.8]);
 export const BAND_FRACTION = 0.15;
 export const ERODE_DIVISOR = 60;
+export const REDUCED_SIDE = 64;
 
 /** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
 export class LowQualityImage extends Error {
@@ -158,6 +161,71 @@ export function erodedValue({ data, width, height }) {
   return { data: out, width, height };
 }
 
+// Along one axis of `n` slices (`slice(i)`: `m` numbers each), the `side` cells'
+// sums, each pixel `side` units long and each cell n units: S((j + 1) n) - S(j n),
+// S(u) = side * (sum of the slices before floor(u / side)) + (u mod side) * that
+// slice. Every value is an integer below 2^53, so doubles are exact, as Python's ints.
+function cellSums(slice, n, m, side) {
+  const sums = [];
+  const before = new Float64Array(m);
+  let next = 0;
+  let previous = null;
+  for (let j = 0; j <= side; j++) {
+    const units = j * n;
+    const whole = Math.floor(units / side);
+    const part = units % side;
+    for (; next < whole; next++) {
+      const values = slice(next);
+      for (let k = 0; k < m; k++) before[k] += values[k];
+    }
+    const pixel = slice(Math.min(whole, n - 1));
+    const s = new Float64Array(m);
+    for (let k = 0; k < m; k++) s[k] = side * before[k] + part * pixel[k];
+    if (previous) {
+      for (let k = 0; k < m; k++) previous[k] = s[k] - previous[k];
+      sums.push(previous);
+    }
+    previous = s;
+  }
+  return sums;
+}
+
+/**
+ * `hashing.policy.reduced`: the exact area average of each channel on a
+ * REDUCED_SIDE x REDUCED_SIDE grid, rounded half up, as an RGBA image.
+ */
+export function reduced({ data, width, height }, side = REDUCED_SIDE) {
+  const row = (y) => {
+    const values = new Float64Array(width * 3);
+    for (let x = 0, p = y * width * 4; x < width; x++, p += 4) {
+      values[x * 3] = data[p];
+      values[x * 3 + 1] = data[p + 1];
+      values[x * 3 + 2] = data[p + 2];
+    }
+    return values;
+  };
+  const rows = cellSums(row, height, width * 3, side); // side arrays: cell row j, pixel x, channel
+  const column = (x) => {
+    const values = new Float64Array(side * 3);
+    for (let j = 0; j < side; j++) {
+      for (let c = 0; c < 3; c++) values[j * 3 + c] = rows[j][x * 3 + c];
+    }
+    return values;
+  };
+  const cells = cellSums(column, width, side * 3, side); // side arrays: cell column i, row j, channel
+  const area = width * height;
+  const half = Math.floor(area / 2);
+  const out = new Uint8ClampedArray(side * side * 4);
+  for (let j = 0; j < side; j++) {
+    for (let i = 0; i < side; i++) {
+      const p = (j * side + i) * 4;
+      for (let c = 0; c < 3; c++) out[p + c] = Math.floor((cells[i][j * 3 + c] + half) / area);
+      out[p + 3] = 255;
+    }
+  }
+  return { data: out, width: side, height: side };
+}
+
 /**
  * The pixels of `image` inside `box`, as Pillow's crop: what lies outside the image
  * is black (only possible for images under 10 pixels wide or high).
@@ -202,7 +270,11 @@ export function submissionHashes(image) {
   const hashes = [pdqOrRefuse(trimmed)];
   if (trimmed !== image) hashes.push(pdqOrRefuse(image));
   const forms = CROP_SCALES.map((scale) => crop(trimmed, centreCropBox(trimmed.width, trimmed.height, scale)));
-  forms.push(crop(trimmed, captionBandBox(trimmed.width, trimmed.height)), erodedValue(trimmed));
+  forms.push(
+    crop(trimmed, captionBandBox(trimmed.width, trimmed.height)),
+    erodedValue(trimmed),
+    reduced(trimmed),
+  );
   for (const form of forms) {
     const result = pdq(form);
     if (result.quality >= MIN_QUALITY) hashes.push(result);
