@@ -43,9 +43,10 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
+from hashing.forms import trim_borders
 from hashing.imagehashes import DHASH, PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES
-from hashing.policy import DEFAULT_POLICY, MatchPolicy, trim_borders
+from hashing.policy import DEFAULT_POLICY, MatchPolicy
 from index import IndexConfig
 from service.indexes import IndexSet
 from service.matching import policy_search

@@ -15,7 +15,7 @@ submission) and compares every tile with every tile of *other* photos:
   (pHash <= 8) would agree with an unrelated candidate;
 - the pHash distance over all pairs in the original orientation, on its own.
 
-`--form eroded` hashes each tile's eroded value form instead (`hashing.policy`:
+`--form eroded` hashes each tile's eroded value form instead (`hashing.forms`:
 max(R, G, B), eroded), which is smoother than the picture: are unrelated
 pictures closer in that form? `--form reduced` hashes each tile's reduced form
 (its exact 64 x 64 area average), which holds less fine texture than PDQ's own
@@ -39,9 +39,9 @@ import numpy as np
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
+from hashing.forms import eroded_value, reduced
 from hashing.imagehashes import PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES
-from hashing.policy import eroded_value, reduced
 
 WIDE = 64
 ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memory

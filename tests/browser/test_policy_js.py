@@ -2,7 +2,7 @@
 
 Three levels:
 
-- the arithmetic: `centreCropBox` against Pillow crops made by `hashing.policy.centre_crop`
+- the arithmetic: `centreCropBox` against Pillow crops made by `hashing.forms.centre_crop`
   for every side from 1 to 4,000 pixels (Python's `round` rounds halves to even);
 - the same canonical pixels handed to both sides: the same trim box and exactly the
   same submission hashes (0 bits), for reference images and generated borders;
@@ -26,16 +26,9 @@ from playwright.sync_api import Page
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.errors import LowQualityImage
+from hashing.forms import ERODE_DIVISOR, centre_crop, eroded_value, reduced, trim_borders
 from hashing.loading import reduction_factor
-from hashing.policy import (
-    CROP_SCALES,
-    ERODE_DIVISOR,
-    centre_crop,
-    eroded_value,
-    reduced,
-    submission_hashes,
-    trim_borders,
-)
+from hashing.policy import CROP_SCALES, submission_hashes
 from tests.browser.conftest import StaticServer
 from tests.browser.test_hash_worker import HIGH_QUALITY, TOLERANCE
 from tests.conftest import BSDS500, PDQ_REFERENCE
@@ -221,16 +214,23 @@ def test_centre_crop_boxes_round_like_python(harness: Page) -> None:
 ERODE_SIZES = [(1, 1), (1, 7), (9, 1), (3, 200), (61, 59), (240, 181), (1000, 40), (700, 1300)]
 
 
+def _page_form(page: Page, function: str, pixels: np.ndarray) -> np.ndarray:
+    """`harness.<function>` on RGB pixels: the page's form as bytes (base64 both ways)."""
+    height, width = pixels.shape[:2]
+    rgb = base64.b64encode(pixels.tobytes()).decode()
+    ours = page.evaluate(f"([rgb, w, h]) => harness.{function}(rgb, w, h)", [rgb, width, height])
+    return np.frombuffer(base64.b64decode(ours), np.uint8)
+
+
+def _noise(width: int, height: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
 @pytest.mark.parametrize(("width", "height"), ERODE_SIZES, ids=[f"{w}x{h}" for w, h in ERODE_SIZES])
 def test_eroded_value_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
     """Windows of 3 and 11 pixels, windows wider than the image, and edges that repeat."""
-    rng = np.random.default_rng(width * 7 + height)
-    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-    rgb = base64.b64encode(pixels.tobytes()).decode()
-    ours = harness.evaluate(
-        "([rgb, w, h]) => harness.erodedValueOfPixels(rgb, w, h)", [rgb, width, height]
-    )
-    page_grey = np.frombuffer(base64.b64decode(ours), np.uint8).reshape(height, width)
+    pixels = _noise(width, height, seed=width * 7 + height)
+    page_grey = _page_form(harness, "erodedValueOfPixels", pixels).reshape(height, width)
     python_grey = np.asarray(eroded_value(Image.fromarray(pixels)))[..., 0]
     assert np.array_equal(page_grey, python_grey)
     # Both against Pillow's own square minimum of max(R, G, B), with the documented window.
@@ -247,13 +247,8 @@ REDUCED_SIZES = [(1, 1), (1, 7), (63, 65), (64, 64), (129, 3), (481, 321), (1300
 )
 def test_reduced_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
     """Cells smaller and larger than a pixel, whole and fractional cell edges."""
-    rng = np.random.default_rng(width * 11 + height)
-    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-    rgb = base64.b64encode(pixels.tobytes()).decode()
-    ours = harness.evaluate(
-        "([rgb, w, h]) => harness.reducedOfPixels(rgb, w, h)", [rgb, width, height]
-    )
-    page_rgb = np.frombuffer(base64.b64decode(ours), np.uint8).reshape(64, 64, 3)
+    pixels = _noise(width, height, seed=width * 11 + height)
+    page_rgb = _page_form(harness, "reducedOfPixels", pixels).reshape(64, 64, 3)
     assert np.array_equal(page_rgb, np.asarray(reduced(Image.fromarray(pixels))))
 
 

@@ -1,7 +1,8 @@
 // The match policy's submission side, for the survivor's browser: what the page
-// submits per image. A rule-for-rule port of `hashing/policy.py`, which is the
-// source of truth (its module docstring states the rules; change them there
-// first, then here, and keep tests/browser/test_policy_js.py passing):
+// submits per image. A rule-for-rule port of `hashing/policy.py` and
+// `hashing/forms.py`, which are the source of truth (their module docstrings
+// state the rules; change them there first, then here, and keep
+// tests/browser/test_policy_js.py passing):
 //
 // 1. `trimBorders`: cut plain rows and columns (each of R, G, B varying by at most
 //    TRIM_TOLERANCE along the line) off the edges, rows first, then columns over
@@ -80,7 +81,7 @@ function minRun(start, end, size) {
 }
 
 /**
- * The box that `hashing.policy.trim_borders` keeps (step 1): {x0, y0, x1, y1},
+ * The box that `hashing.forms.trim_borders` keeps (step 1): {x0, y0, x1, y1},
  * exclusive ends; the whole image when nothing is trimmed.
  */
 export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE) {
@@ -107,14 +108,14 @@ export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE)
   return { x0: left, y0: top, x1: right, y1: bottom };
 }
 
-/** The box of `hashing.policy.centre_crop(image of width x height, scale)`. */
+/** The box of `hashing.forms.centre_crop(image of width x height, scale)`. */
 export function centreCropBox(width, height, scale) {
   const x0 = Math.trunc((width * (1 - scale)) / 2);
   const y0 = Math.trunc((height * (1 - scale)) / 2);
   return { x0, y0, x1: x0 + roundHalfEven(width * scale), y1: y0 + roundHalfEven(height * scale) };
 }
 
-/** The box of `hashing.policy.caption_band`: full width, without the top and bottom bands. */
+/** The box of `hashing.forms.caption_band`: full width, without the top and bottom bands. */
 export function captionBandBox(width, height) {
   const cut = Math.trunc(height * BAND_FRACTION);
   return { x0: 0, y0: cut, x1: width, y1: height - cut };
@@ -143,7 +144,7 @@ function minFilter(values, count, length, step, stride, size) {
 }
 
 /**
- * `hashing.policy.eroded_value`: each pixel's largest channel, eroded by a k x k
+ * `hashing.forms.eroded_value`: each pixel's largest channel, eroded by a k x k
  * square minimum, as a grey RGBA image (R = G = B).
  */
 export function erodedValue({ data, width, height }) {
@@ -191,7 +192,7 @@ function cellSums(slice, n, m, side) {
 }
 
 /**
- * `hashing.policy.reduced`: the exact area average of each channel on a
+ * `hashing.forms.reduced`: the exact area average of each channel on a
  * REDUCED_SIDE x REDUCED_SIDE grid, rounded half up, as an RGBA image.
  */
 export function reduced({ data, width, height }, side = REDUCED_SIDE) {
