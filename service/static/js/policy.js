@@ -123,21 +123,30 @@ export function captionBandBox(width, height) {
 
 // Minimum over the `size` values centred on each one (odd size; the ends repeat),
 // for `count` lines of `length` values, `step` apart within a line, `stride` apart
-// between lines. A plain loop: min is exact, so any correct order gives Python's result.
+// between lines. As `hashing.forms._min_filter`: windows doubled in place, log2(size)
+// passes instead of `size` comparisons per value (min is exact, so the result is
+// Python's whatever the order).
 function minFilter(values, count, length, step, stride, size) {
   const out = new Uint8Array(values.length);
   const radius = size >> 1;
+  const padded = new Uint8Array(length + 2 * radius);
   for (let line = 0; line < count; line++) {
     const base = line * stride;
-    for (let i = 0; i < length; i++) {
-      const from = Math.max(0, i - radius);
-      const to = Math.min(length - 1, i + radius);
-      let least = 255;
-      for (let j = from; j <= to; j++) {
-        const v = values[base + j * step];
-        if (v < least) least = v;
+    for (let i = 0; i < padded.length; i++) {
+      padded[i] = values[base + Math.min(length - 1, Math.max(0, i - radius)) * step];
+    }
+    // padded[i] becomes the minimum of the `width` values from i (forward, so
+    // padded[i + width] still holds the previous pass's value when it is read).
+    let width = 1;
+    for (let valid = padded.length; 2 * width <= size; width *= 2) {
+      valid -= width;
+      for (let i = 0; i < valid; i++) {
+        if (padded[i + width] < padded[i]) padded[i] = padded[i + width];
       }
-      out[base + i * step] = least;
+    }
+    // A window of `size` values is the union of two windows of `width` values.
+    for (let i = 0, far = size - width; i < length; i++) {
+      out[base + i * step] = Math.min(padded[i], padded[i + far]);
     }
   }
   return out;
@@ -162,67 +171,69 @@ export function erodedValue({ data, width, height }) {
   return { data: out, width, height };
 }
 
-// Along one axis of `n` slices (`slice(i)`: `m` numbers each), the `side` cells'
-// sums, each pixel `side` units long and each cell n units: S((j + 1) n) - S(j n),
-// S(u) = side * (sum of the slices before floor(u / side)) + (u mod side) * that
-// slice. Every value is an integer below 2^53, so doubles are exact, as Python's ints.
-function cellSums(slice, n, m, side) {
-  const sums = [];
-  const before = new Float64Array(m);
-  let next = 0;
-  let previous = null;
-  for (let j = 0; j <= side; j++) {
-    const units = j * n;
-    const whole = Math.floor(units / side);
-    const part = units % side;
-    for (; next < whole; next++) {
-      const values = slice(next);
-      for (let k = 0; k < m; k++) before[k] += values[k];
+// Along an axis of `n` pixels, each pixel's cells: [cell, weight, cell, weight, ...],
+// the weight being how much of the pixel lies in the cell, each pixel `side` units
+// long and each cell `n` units (the units of `hashing.forms.reduced`).
+function overlaps(n, side) {
+  const list = [];
+  for (let i = 0; i < n; i++) {
+    const lo = i * side;
+    const hi = lo + side;
+    const cells = [];
+    for (let j = Math.floor(lo / n); j < side && j * n < hi; j++) {
+      const weight = Math.min(hi, (j + 1) * n) - Math.max(lo, j * n);
+      if (weight > 0) cells.push(j, weight);
     }
-    const pixel = slice(Math.min(whole, n - 1));
-    const s = new Float64Array(m);
-    for (let k = 0; k < m; k++) s[k] = side * before[k] + part * pixel[k];
-    if (previous) {
-      for (let k = 0; k < m; k++) previous[k] = s[k] - previous[k];
-      sums.push(previous);
-    }
-    previous = s;
+    list.push(cells);
   }
-  return sums;
+  return list;
 }
 
 /**
  * `hashing.forms.reduced`: the exact area average of each channel on a
- * REDUCED_SIDE x REDUCED_SIDE grid, rounded half up, as an RGBA image.
+ * REDUCED_SIDE x REDUCED_SIDE grid, rounded half up, as an RGBA image. Python sums
+ * each cell through prefix sums; here each pixel adds itself to its cells by its
+ * overlap. Both are the same integer sums (every value stays below 2^53, so
+ * doubles hold them exactly), hence the same pixels.
  */
 export function reduced({ data, width, height }, side = REDUCED_SIDE) {
-  const row = (y) => {
-    const values = new Float64Array(width * 3);
-    for (let x = 0, p = y * width * 4; x < width; x++, p += 4) {
-      values[x * 3] = data[p];
-      values[x * 3 + 1] = data[p + 1];
-      values[x * 3 + 2] = data[p + 2];
+  const rowCells = overlaps(height, side);
+  const columnCells = overlaps(width, side);
+  const stride = width * 3;
+  const rows = new Float64Array(side * stride); // cell row j, pixel x, channel
+  for (let y = 0; y < height; y++) {
+    const cells = rowCells[y];
+    for (let k = 0; k < cells.length; k += 2) {
+      const weight = cells[k + 1];
+      for (let x = 0, p = y * width * 4, q = cells[k] * stride; x < width; x++, p += 4, q += 3) {
+        rows[q] += weight * data[p];
+        rows[q + 1] += weight * data[p + 1];
+        rows[q + 2] += weight * data[p + 2];
+      }
     }
-    return values;
-  };
-  const rows = cellSums(row, height, width * 3, side); // side arrays: cell row j, pixel x, channel
-  const column = (x) => {
-    const values = new Float64Array(side * 3);
-    for (let j = 0; j < side; j++) {
-      for (let c = 0; c < 3; c++) values[j * 3 + c] = rows[j][x * 3 + c];
+  }
+  const sums = new Float64Array(side * side * 3); // cell row j, cell column i, channel
+  for (let x = 0; x < width; x++) {
+    const cells = columnCells[x];
+    for (let k = 0; k < cells.length; k += 2) {
+      const weight = cells[k + 1];
+      for (let j = 0; j < side; j++) {
+        const from = j * stride + x * 3;
+        const to = (j * side + cells[k]) * 3;
+        sums[to] += weight * rows[from];
+        sums[to + 1] += weight * rows[from + 1];
+        sums[to + 2] += weight * rows[from + 2];
+      }
     }
-    return values;
-  };
-  const cells = cellSums(column, width, side * 3, side); // side arrays: cell column i, row j, channel
+  }
   const area = width * height;
   const half = Math.floor(area / 2);
   const out = new Uint8ClampedArray(side * side * 4);
-  for (let j = 0; j < side; j++) {
-    for (let i = 0; i < side; i++) {
-      const p = (j * side + i) * 4;
-      for (let c = 0; c < 3; c++) out[p + c] = Math.floor((cells[i][j * 3 + c] + half) / area);
-      out[p + 3] = 255;
-    }
+  for (let c = 0, p = 0; c < sums.length; c += 3, p += 4) {
+    out[p] = Math.floor((sums[c] + half) / area);
+    out[p + 1] = Math.floor((sums[c + 1] + half) / area);
+    out[p + 2] = Math.floor((sums[c + 2] + half) / area);
+    out[p + 3] = 255;
   }
   return { data: out, width: side, height: side };
 }
