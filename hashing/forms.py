@@ -48,16 +48,16 @@ pixels and so the same PDQ hashes. Numbers below are the module's constants.
      the total is divided by w * h and rounded half up: (sum + floor(w * h /
      2)) // (w * h). PDQ shrinks an image with a tent filter one grid step
      wide and samples it from the top-left corner, so fine texture aliases
-     into its hash and a rotated, flipped,
-     resized or re-encoded copy of a textured picture (brick, grass, a page
-     of text) hashes tens of bits away; an exact area average has no such
-     aliasing and its grid is symmetric, so it turns with the picture.
+     into its hash, and a rotated, flipped, resized or re-encoded copy of a
+     textured picture (brick, grass, a page of text) hashes tens of bits
+     away; an exact area average has no such aliasing and its grid is
+     symmetric, so it turns with the picture.
 
 3. **The content block** (`content_block`, queried only): the tallest run of
    rows that are not plain (each row judged as in step 1), cut out at full
-   width and then trimmed as in step 1. A screenshot of an app
-   shows the picture between a status bar, a toolbar, buttons and a caption,
-   each separated by plain rows; the picture is the tallest block. Left out
+   width and then trimmed as in step 1. A screenshot of an app shows the
+   picture between a status bar, a toolbar, buttons and a caption, each
+   separated by plain rows; the picture is the tallest block. Left out
    when that run is the whole image, shorter than `BLOCK_MIN` (10%) of the
    image's height or TRIM_MIN_SIDE pixels, or the same size as the trimmed
    image. Queried only: a survivor's own picture needs no such form.

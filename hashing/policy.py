@@ -132,8 +132,8 @@ class MatchPolicy:
 
         One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
         image when trimming changed it, the centre crops, the caption band, eroded
-        value and reduced forms, and the content block when there is one. Raises `LowQualityImage`
-        when the uploaded image cannot be hashed reliably.
+        value and reduced forms, and the content block when there is one. Raises
+        `LowQualityImage` when the uploaded image cannot be hashed reliably.
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
         trimmed = trim_borders(image) if self.trim else image

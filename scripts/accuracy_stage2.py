@@ -92,8 +92,7 @@ class SecondStage:
 
     def __init__(self, index: IndexSet, owner: list[int], ok: list[ImageResult]):
         self.index, self.n = index, len(ok)
-        self.owner_of = owner  # stored hash -> image
-        self.owner = np.asarray(owner)
+        self.owner = np.asarray(owner)  # stored hash -> image
         self.starts = np.searchsorted(self.owner, np.arange(self.n))
         stored = [c for r in ok for c in r.submitted[DEFAULT_POLICY.name]]
         bits = _bits(stored, 32).astype(np.float32)
@@ -109,7 +108,7 @@ class SecondStage:
         form_d = np.full((max(2, len(per_form)), self.n), WIDE + 1)
         for g, found in enumerate(per_form):
             for i, d in found.items():
-                o = self.owner_of[i]
+                o = self.owner[i]
                 form_d[g, o] = min(form_d[g, o], d)
         form_d.sort(axis=0)
         # Orientation of the best PDQ hash per image (query rows are forms x 8 dihedral).

@@ -214,11 +214,14 @@ def test_centre_crop_boxes_round_like_python(harness: Page) -> None:
 ERODE_SIZES = [(1, 1), (1, 7), (9, 1), (3, 200), (61, 59), (240, 181), (1000, 40), (700, 1300)]
 
 
-def _page_form(page: Page, function: str, pixels: np.ndarray) -> np.ndarray:
-    """`harness.<function>` on RGB pixels: the page's form as bytes (base64 both ways)."""
+def _page_form(page: Page, form: str, channels: int, pixels: np.ndarray) -> np.ndarray:
+    """policy.js's `form` of RGB pixels: the first `channels` channels of its pixels."""
     height, width = pixels.shape[:2]
     rgb = base64.b64encode(pixels.tobytes()).decode()
-    ours = page.evaluate(f"([rgb, w, h]) => harness.{function}(rgb, w, h)", [rgb, width, height])
+    ours = page.evaluate(
+        "([form, channels, rgb, w, h]) => harness.formOfPixels(form, channels, rgb, w, h)",
+        [form, channels, rgb, width, height],
+    )
     return np.frombuffer(base64.b64decode(ours), np.uint8)
 
 
@@ -230,7 +233,7 @@ def _noise(width: int, height: int, seed: int) -> np.ndarray:
 def test_eroded_value_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
     """Windows of 3 and 11 pixels, windows wider than the image, and edges that repeat."""
     pixels = _noise(width, height, seed=width * 7 + height)
-    page_grey = _page_form(harness, "erodedValueOfPixels", pixels).reshape(height, width)
+    page_grey = _page_form(harness, "erodedValue", 1, pixels).reshape(height, width)
     python_grey = np.asarray(eroded_value(Image.fromarray(pixels)))[..., 0]
     assert np.array_equal(page_grey, python_grey)
     # Both against Pillow's own square minimum of max(R, G, B), with the documented window.
@@ -248,7 +251,7 @@ REDUCED_SIZES = [(1, 1), (1, 7), (63, 65), (64, 64), (129, 3), (481, 321), (1300
 def test_reduced_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
     """Cells smaller and larger than a pixel, whole and fractional cell edges."""
     pixels = _noise(width, height, seed=width * 11 + height)
-    page_rgb = _page_form(harness, "reducedOfPixels", pixels).reshape(64, 64, 3)
+    page_rgb = _page_form(harness, "reduced", 3, pixels).reshape(64, 64, 3)
     assert np.array_equal(page_rgb, np.asarray(reduced(Image.fromarray(pixels))))
 
 

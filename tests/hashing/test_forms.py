@@ -4,8 +4,6 @@ The web page ports these rules pixel for pixel (tests/browser/test_policy_js.py)
 what the forms are for, matching edited copies, is tested in test_policy.py.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
@@ -20,8 +18,7 @@ from hashing.forms import (
     reduced,
     trim_borders,
 )
-
-BSDS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "bsds500"
+from tests.conftest import BSDS500
 
 
 def noise(width: int, height: int, seed: int = 0) -> Image.Image:
@@ -30,7 +27,7 @@ def noise(width: int, height: int, seed: int = 0) -> Image.Image:
 
 
 def test_content_block_is_left_out_when_it_adds_nothing() -> None:
-    photo = load_image(BSDS / "100075.jpg")
+    photo = load_image(BSDS500 / "100075.jpg")
     assert content_block(photo) is None  # no plain rows: the whole image
     bordered = Image.new("RGB", (photo.width, photo.height + 100), "white")
     bordered.paste(photo, (0, 50))
