@@ -53,7 +53,19 @@ pixels and so the same PDQ hashes. Numbers below are the module's constants.
      away; an exact area average has no such aliasing and its grid is
      symmetric, so it turns with the picture.
 
-3. **The content block** (`content_block`, queried only): the tallest run of
+3. **The clipped value form** (`clipped_value`), made from the image as
+   given (not trimmed): each pixel's largest channel, max(R, G, B), clamped
+   at the image's own `CLIP_PERCENTILE` (60th) percentile of it: with the n
+   values sorted, the ceiling is the one at index (n - 1) * 60 // 100, and
+   every pixel becomes min(value, ceiling), as grey. Brightening, exposure
+   and contrast edits clip a bright picture's highlights to white and erase
+   their detail; they keep the order of the values, so clamping original
+   and copy at their own percentile erases the same part of both, and what
+   is left differs by a monotone map, which PDQ (thresholded at its median)
+   hardly sees. Made untrimmed because brightening whitens a near-white
+   backdrop, so a brightened copy trims differently from its original.
+
+4. **The content block** (`content_block`, queried only): the tallest run of
    rows that are not plain (each row judged as in step 1), cut out at full
    width and then trimmed as in step 1. A screenshot of an app shows the
    picture between a status bar, a toolbar, buttons and a caption, each
@@ -73,6 +85,7 @@ TRIM_MIN_RUN = 0.02
 BAND_FRACTION = 0.15
 ERODE_DIVISOR = 60
 REDUCED_SIDE = 64
+CLIP_PERCENTILE = 60
 BLOCK_MIN = 0.10
 
 
@@ -144,6 +157,15 @@ def reduced(image: Image.Image, side: int = REDUCED_SIDE) -> Image.Image:
     area = width * height
     out = (sums + area // 2) // area
     return Image.fromarray(np.ascontiguousarray(out.astype(np.uint8)), "RGB")
+
+
+def clipped_value(image: Image.Image) -> Image.Image:
+    """max(R, G, B) per pixel, clamped at its own CLIP_PERCENTILE (step 3), as grey RGB."""
+    rgb = _rgb(image)
+    value = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    rank = (value.size - 1) * CLIP_PERCENTILE // 100
+    ceiling = np.partition(value.ravel(), rank)[rank]
+    return Image.fromarray(np.minimum(value, ceiling), "L").convert("RGB")
 
 
 def _cell_sums(values: np.ndarray, side: int) -> np.ndarray:

@@ -14,11 +14,13 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
    bars and screenshot margins are cut off first. The exact rules of every
    form are in `hashing.forms`.
 
-2. **Three more forms** of the trimmed image (`hashing.forms`): the caption
+2. **Four more forms** (`hashing.forms`). Of the trimmed image: the caption
    band (without the top and bottom 15%, where captions go), the eroded value
    (max(R, G, B), eroded: for hue shifts and watermarks) and the reduced form
    (the exact 64 x 64 area average: for textures that PDQ's own sampling
-   aliases, so that rotated, flipped and resized copies still match).
+   aliases, so that rotated, flipped and resized copies still match). Of the
+   image as given: the clipped value (max(R, G, B) clamped at its own 60th
+   percentile: for brightened copies whose highlights clipped to white).
 
 3. **What a survivor submits per image** (`submission_hashes`), PDQ only:
 
@@ -30,13 +32,17 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      = floor(w * (1 - s) / 2), top = floor(h * (1 - s) / 2), right = left +
      round(w * s), bottom = top + round(h * s). These let a cropped re-post
      match;
-   * the PDQ hash of the caption band form, of the eroded value form, then of
-     the reduced form.
+   * if trimming changed the image, the same centre crops of the untrimmed
+     image: what was trimmed is often part of the picture (a clear sky, a
+     studio backdrop), and a re-post cropped from the original is then a crop
+     of the untrimmed image, not of the trimmed one;
+   * the PDQ hash of the caption band form, of the eroded value form, of the
+     reduced form, then of the clipped value form.
 
    A crop or form whose PDQ quality is below 50 is left out (the image's own
-   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 3 = 6
-   hashes, one more when it had a plain border; duplicates are dropped. Each
-   is an ordinary PDQ hash in the case. The survivor's client fills its
+   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 4 = 7
+   hashes, 1 + len(CROP_SCALES) = 3 more when it had a plain border;
+   duplicates are dropped. Each is an ordinary PDQ hash in the case. The survivor's client fills its
    requests (at most 100 hashes, the service's per-request limit) with whole
    images.
 
@@ -49,13 +55,14 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      trimmed image by the same rule as in step 3 (a caption or a corner logo
      near the edge falls outside it, and it meets the survivor's crop of the
      same scale);
-   * the caption band, eroded value and reduced forms of the trimmed image;
+   * the caption band, eroded value and reduced forms of the trimmed image,
+     and the clipped value form of the image as uploaded;
    * the **content block** (`hashing.forms.content_block`), when the image
      has plain rows inside it: the picture inside an app screenshot, between
      its bars, buttons and caption. Queried only: a survivor's own picture
      needs no such form.
 
-   A form whose PDQ quality is below 50 is left out. So 40 hashes, at most 56
+   A form whose PDQ quality is below 50 is left out. So 48 hashes, at most 64
    (`MAX_QUERY_HASHES`), sent as one item: a hash and its variants.
 
 5. **What matches** (`accepts`): a stored hash matches the query when the
@@ -79,6 +86,7 @@ from hashing.errors import LowQualityImage
 from hashing.forms import (
     caption_band,
     centre_crop,
+    clipped_value,
     content_block,
     eroded_value,
     reduced,
@@ -90,8 +98,8 @@ ALGORITHM = PDQ_ALGORITHM.name
 THRESHOLD = 31
 CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
 QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
-# dihedral x (as uploaded, trimmed, crops, caption band, eroded value, reduced, content block)
-MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 4)
+# dihedral x (as uploaded, trimmed, crops, band, eroded, reduced, clipped, content block)
+MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 5)
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class MatchPolicy:
     query_crop_scales: tuple[float, ...] = field(default=QUERY_CROP_SCALES)
     forms: bool = True  # the caption band and eroded value forms (step 2)
     reduced: bool = True  # the reduced form (step 2)
+    clipped: bool = True  # the clipped value form (step 2)
     block: bool = True  # the content block, queried only (step 4)
     threshold: int = THRESHOLD
 
@@ -118,9 +127,13 @@ class MatchPolicy:
         """
         trimmed = trim_borders(image) if self.trim else image
         hashes = [PDQ_ALGORITHM.compute(trimmed)]
+        crops = [centre_crop(trimmed, s) for s in self.crop_scales]
         if trimmed is not image:
             hashes.append(PDQ_ALGORITHM.compute(image))
-        for form in [centre_crop(trimmed, s) for s in self.crop_scales] + self._forms(trimmed):
+            # What was trimmed may be part of the picture (a clear sky, a studio
+            # backdrop): a cropped re-post is then a crop of the untrimmed image.
+            crops += [centre_crop(image, s) for s in self.crop_scales]
+        for form in crops + self._forms(image, trimmed):
             try:
                 hashes.append(PDQ_ALGORITHM.compute(form))
             except LowQualityImage:
@@ -132,14 +145,14 @@ class MatchPolicy:
 
         One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
         image when trimming changed it, the centre crops, the caption band, eroded
-        value and reduced forms, and the content block when there is one. Raises
+        value, reduced and clipped value forms, and the content block when there is one. Raises
         `LowQualityImage` when the uploaded image cannot be hashed reliably.
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
         trimmed = trim_borders(image) if self.trim else image
         forms = [trimmed] if trimmed is not image else []
         forms += [centre_crop(trimmed, scale) for scale in self.query_crop_scales]
-        forms += self._forms(trimmed)
+        forms += self._forms(image, trimmed)
         block = content_block(image) if self.block else None
         if block is not None and block.size != trimmed.size:
             forms.append(block)
@@ -151,12 +164,13 @@ class MatchPolicy:
         return groups
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
-        """All of `query_groups` as one list (40 to 56 hashes): one query item."""
+        """All of `query_groups` as one list (up to 64 hashes): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
-    def _forms(self, trimmed: Image.Image) -> list[Image.Image]:
+    def _forms(self, image: Image.Image, trimmed: Image.Image) -> list[Image.Image]:
         forms = [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
-        return [*forms, reduced(trimmed)] if self.reduced else forms
+        forms += [reduced(trimmed)] if self.reduced else []
+        return [*forms, clipped_value(image)] if self.clipped else forms
 
     def accepts(self, distance: int) -> bool:
         """Step 5: the best distance between a stored hash and the query's hashes."""

@@ -65,6 +65,7 @@ POLICIES: dict[str, MatchPolicy | None] = {
         forms=False,
         block=False,
         reduced=False,
+        clipped=False,
     ),
     "+trim": MatchPolicy(
         name="+trim",
@@ -73,9 +74,11 @@ POLICIES: dict[str, MatchPolicy | None] = {
         forms=False,
         block=False,
         reduced=False,
+        clipped=False,
     ),
-    "+crops": MatchPolicy(name="+crops", forms=False, block=False, reduced=False),
-    "+forms": MatchPolicy(name="+forms", reduced=False),
+    "+crops": MatchPolicy(name="+crops", forms=False, block=False, reduced=False, clipped=False),
+    "+forms": MatchPolicy(name="+forms", reduced=False, clipped=False),
+    "+reduced": MatchPolicy(name="+reduced", clipped=False),
     DEFAULT_POLICY.name: DEFAULT_POLICY,
 }
 
@@ -407,11 +410,14 @@ def main() -> int:
         + f" --seed {args.seed}` on {platform.machine()}, Python {platform.python_version()}. "
         "Rows: `baseline` plain PDQ ≤ 31 without rotations/flips; `dihedral` the 8 dihedral "
         "query hashes; `+trim` also border trimming; `+crops` also centre crops (stored at "
-        f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.crop_scales)}, queried at "
+        f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.crop_scales)} of the trimmed image "
+        "and, where trimming changed it, of the untrimmed one; queried at "
         f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.query_crop_scales)}); "
         "`+forms` also the caption band and eroded value forms and the queried content "
-        f"block; `{DEFAULT_POLICY.name}` the default policy (`hashing/policy.py`): all of "
-        "that plus the reduced form (the 64 x 64 area average), threshold "
+        "block; `+reduced` also the reduced form (the 64 x 64 area average); "
+        f"`{DEFAULT_POLICY.name}` the default policy (`hashing/policy.py`): all of "
+        "that plus the clipped value form (max(R, G, B) clamped at its own 60th "
+        "percentile), threshold "
         f"{DEFAULT_POLICY.threshold}; `+stage2` the default policy plus a second stage "
         f"measured here only (`{STAGE2.name}`, see below each set). ✗ marks a target not met.\n"
     )

@@ -8,7 +8,7 @@ canonical pixels, in the same page:
 
 - `baseline`: one plain PDQ hash (`pdqFromRGBA`), what HMA's default submits;
 - `policy`: `submissionHashes`, all the policy's forms and their hashes;
-- the policy's pixel steps alone: `trimBorders`, `erodedValue`, `reduced`.
+- the policy's pixel steps alone: `trimBorders`, `erodedValue`, `reduced`, `clippedValue`.
 
 The pixels are real photos (bsds500) resized with Pillow to a few sizes, up to
 the largest that `hashing.load_image` (and the page's canonical.js) keeps. Prints medians per size and
@@ -40,7 +40,7 @@ CHROMIUM = os.environ.get("HASHBANK_CHROMIUM", "/usr/bin/chromium")
 # bsds500's own size; a 12 MP phone photo as `load_image` keeps it (4032 x 3024 / 4);
 # about the largest 4:3 picture it keeps (shorter side just under 2 x MIN_SIDE).
 SIZES = [(481, 321), (1008, 756), (1360, 1020)]
-STEPS = ["baseline", "policy", "trimBorders", "erodedValue", "reduced"]
+STEPS = ["baseline", "policy", "trimBorders", "erodedValue", "reduced", "clippedValue"]
 
 TIME_IN_PAGE = """async ([rgb, width, height, repeat]) => {
   const policy = await import("/static/js/policy.js");
@@ -57,6 +57,7 @@ TIME_IN_PAGE = """async ([rgb, width, height, repeat]) => {
     trimBorders: () => policy.trimBorders(image),
     erodedValue: () => policy.erodedValue(image),
     reduced: () => policy.reduced(image),
+    clippedValue: () => policy.clippedValue(image),
   };
   const out = {};
   for (const [name, step] of Object.entries(steps)) {
@@ -102,9 +103,10 @@ def main() -> int:
         page.goto(f"{origin}/bench")  # same origin as /static/, so modules import
         print(f"Chromium {browser.version}\n")
         print(
-            "| size | hashes | baseline (1 PDQ) | policy | ratio | trimBorders | erodedValue | reduced |"
+            "| size | hashes | baseline (1 PDQ) | policy | ratio "
+            "| trimBorders | erodedValue | reduced | clippedValue |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for width, height in SIZES:
             times: dict[str, list[float]] = {step: [] for step in STEPS}
             counts = []
@@ -120,7 +122,8 @@ def main() -> int:
             print(
                 f"| {width}x{height} | {min(counts)}-{max(counts)} | {ms['baseline']:.1f} ms "
                 f"| {ms['policy']:.1f} ms | x{ms['policy'] / ms['baseline']:.1f} "
-                f"| {ms['trimBorders']:.1f} ms | {ms['erodedValue']:.1f} ms | {ms['reduced']:.1f} ms |"
+                + "".join(f"| {ms[step]:.1f} ms " for step in STEPS[2:])
+                + "|"
             )
         browser.close()
     server.shutdown()

@@ -19,7 +19,9 @@ submission) and compares every tile with every tile of *other* photos:
 max(R, G, B), eroded), which is smoother than the picture: are unrelated
 pictures closer in that form? `--form reduced` hashes each tile's reduced form
 (its exact 64 x 64 area average), which holds less fine texture than PDQ's own
-sampling.
+sampling. `--form clipped` hashes each tile's clipped value form (max(R, G, B)
+clamped at its own 60th percentile), which has lost the detail of its
+brightest 40%.
 
 Tiles of one photo are never compared with each other (they share lighting,
 texture and subject). Usage:
@@ -39,7 +41,7 @@ import numpy as np
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
-from hashing.forms import eroded_value, reduced
+from hashing.forms import clipped_value, eroded_value, reduced
 from hashing.imagehashes import PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES
 
@@ -69,6 +71,8 @@ def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
                 tile = eroded_value(tile)
             elif form == "reduced":
                 tile = reduced(tile)
+            elif form == "clipped":
+                tile = clipped_value(tile)
             try:
                 dihedral = PDQ_ALGORITHM.compute_dihedral(tile)  # refused below quality 50
             except HashingError:
@@ -93,7 +97,9 @@ def main() -> int:
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--grid", type=int, default=4, help="tiles per side of each photo")
     parser.add_argument("--joint", type=int, default=48, help="PDQ bound for the pHash check")
-    parser.add_argument("--form", choices=("plain", "eroded", "reduced"), default="plain")
+    parser.add_argument(
+        "--form", choices=("plain", "eroded", "reduced", "clipped"), default="plain"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 

@@ -99,7 +99,7 @@ class MatchItemIn(BaseModel):
             max_length=MAX_QUERY_HASHES - 1,
             description="The image's other query hashes (hashing.policy): its dihedral hashes "
             "(rotations, flips), also those of its border-trimmed form, centre crop, caption "
-            "band, eroded value and reduced forms and content block",
+            "band, eroded value, reduced and clipped value forms and content block",
         ),
     ]
     ref: Annotated[

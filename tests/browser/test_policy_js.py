@@ -26,7 +26,14 @@ from playwright.sync_api import Page
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.errors import LowQualityImage
-from hashing.forms import ERODE_DIVISOR, centre_crop, eroded_value, reduced, trim_borders
+from hashing.forms import (
+    ERODE_DIVISOR,
+    centre_crop,
+    clipped_value,
+    eroded_value,
+    reduced,
+    trim_borders,
+)
 from hashing.loading import reduction_factor
 from hashing.policy import CROP_SCALES, submission_hashes
 from tests.browser.conftest import StaticServer
@@ -255,6 +262,19 @@ def test_reduced_is_pythons_pixel_for_pixel(harness: Page, width: int, height: i
     assert np.array_equal(page_rgb, np.asarray(reduced(Image.fromarray(pixels))))
 
 
+CLIPPED_SIZES = [(1, 1), (2, 1), (5, 5), (481, 321)]
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), CLIPPED_SIZES, ids=[f"{w}x{h}" for w, h in CLIPPED_SIZES]
+)
+def test_clipped_value_is_pythons_pixel_for_pixel(harness: Page, width: int, height: int) -> None:
+    """The percentile's index at the ends of small images, and a photo-sized one."""
+    pixels = _noise(width, height, seed=width * 13 + height)
+    page_grey = _page_form(harness, "clippedValue", 1, pixels).reshape(height, width)
+    assert np.array_equal(page_grey, np.asarray(clipped_value(Image.fromarray(pixels)))[..., 0])
+
+
 # --- the same pixels on both sides: exact ---
 
 
@@ -276,7 +296,9 @@ def test_generated_pixels_give_python_hashes_exactly(
     assert (expected["box"] != (0, 0, *image.size)) == (name in TRIMMED)  # the test's premise
     assert ("low_quality" in expected) == (name in REFUSED)
     if name in TRIMMED and name not in REFUSED:
-        assert len(expected["hashes"]) == 5 + len(CROP_SCALES)  # + band, eroded, reduced
+        # Trimmed and as given, each with its crops; band, eroded, reduced, and the clipped
+        # value of the untrimmed picture unless its bars leave it below quality 50.
+        assert len(expected["hashes"]) in (5 + 2 * len(CROP_SCALES), 6 + 2 * len(CROP_SCALES))
     _assert_same_as_python(harness, image, expected)
 
 

@@ -11,8 +11,10 @@ from PIL import Image, ImageFilter
 from hashing import load_image
 from hashing.forms import (
     BAND_FRACTION,
+    CLIP_PERCENTILE,
     ERODE_DIVISOR,
     caption_band,
+    clipped_value,
     content_block,
     eroded_value,
     reduced,
@@ -60,6 +62,29 @@ def test_eroded_value_is_a_square_minimum_of_the_largest_channel() -> None:
     value = Image.fromarray(np.asarray(large).max(axis=2))
     expected = np.asarray(value.filter(ImageFilter.MinFilter(11)))
     assert np.array_equal(np.asarray(eroded_value(large))[..., 0], expected)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 1), (7, 3), (300, 180)])
+def test_clipped_value_clamps_at_the_documented_percentile(size: tuple[int, int]) -> None:
+    image = noise(*size, seed=size[0])
+    value = np.asarray(image).max(axis=2)
+    ceiling = np.sort(value, axis=None)[(value.size - 1) * CLIP_PERCENTILE // 100]
+    out = np.asarray(clipped_value(image))
+    assert np.array_equal(out, np.dstack([np.minimum(value, ceiling)] * 3))
+    if value.size > 100:
+        assert abs((value <= ceiling).mean() - CLIP_PERCENTILE / 100) < 0.01
+
+
+def test_clipped_value_is_the_same_after_a_brightening_that_clips() -> None:
+    """Values scaled by 1.3 and clipped at 255 keep their order: the form changes
+    only by that monotone map, and where the original is unclipped it is exact."""
+    value = np.asarray(noise(200, 150, seed=9)).max(axis=2).astype(np.int64)
+    bright = np.minimum(value * 13 // 10, 255)
+    grey = Image.fromarray(value.astype(np.uint8)).convert("RGB")
+    brighter = Image.fromarray(bright.astype(np.uint8)).convert("RGB")
+    assert (bright == 255).mean() > 0.2  # the premise: a fifth of the copy clipped
+    ours, theirs = np.asarray(clipped_value(grey))[..., 0], np.asarray(clipped_value(brighter))
+    assert np.array_equal(theirs[..., 0], np.minimum(ours.astype(np.int64) * 13 // 10, 255))
 
 
 def _overlaps(n: int, side: int = 64) -> np.ndarray:

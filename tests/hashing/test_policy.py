@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.algorithm import Hash
@@ -93,6 +93,22 @@ def test_a_centre_cropped_copy_matches(bridge: Image.Image, bridge_submitted: li
         assert matches(bridge_submitted, query_hashes(copy))
 
 
+def test_a_crop_of_a_photo_with_a_plain_band_matches(bridge: Image.Image) -> None:
+    """Trimming takes a clear sky for a border; a crop of the whole photo still matches."""
+    sky = Image.new("RGB", (bridge.width, bridge.height // 4), (120, 170, 230))
+    photo = Image.new("RGB", (bridge.width, bridge.height + sky.height))
+    photo.paste(sky, (0, 0))
+    photo.paste(bridge, (0, sky.height))
+    dx, dy = round(photo.width * 0.05), round(photo.height * 0.05)
+    copy = jpeg(photo.crop((dx, dy, photo.width - dx, photo.height - dy)))
+    stored = submission_hashes(photo)
+    untrimmed_crops = [PDQ_ALGORITHM.compute(centre_crop(photo, s)) for s in CROP_SCALES]
+    assert all(h in stored for h in untrimmed_crops)
+    assert matches(stored, query_hashes(copy))
+    # The premise: without the untrimmed image's crops it would not match.
+    assert not matches([h for h in stored if h not in untrimmed_crops], query_hashes(copy))
+
+
 def test_unrelated_photos_do_not_match(bridge_submitted: list[Hash]) -> None:
     photos = [load_image(p) for p in UNRELATED]
     submitted = [submission_hashes(p) for p in photos] + [bridge_submitted]
@@ -148,8 +164,8 @@ EDITS: dict[str, tuple[Callable[[Image.Image], Image.Image], list[str]]] = {
 
 @pytest.mark.parametrize("edit", EDITS)
 def test_forms_find_edited_copies_that_crops_alone_miss(edit: str) -> None:
-    """The caption band and eroded value forms (step 2) find what the rest of the policy misses."""
-    without_forms = MatchPolicy(name="no forms", forms=False)
+    """The forms (step 2) find what trimming and crops alone miss."""
+    without_forms = MatchPolicy(name="no forms", forms=False, reduced=False, clipped=False)
     change, names = EDITS[edit]
     for name in names:
         photo = load_image(BSDS / f"{name}.jpg")
@@ -157,6 +173,19 @@ def test_forms_find_edited_copies_that_crops_alone_miss(edit: str) -> None:
         assert matches(submission_hashes(photo), query_hashes(copy)), name
         missed = best(without_forms.submission_hashes(photo), without_forms.query_hashes(copy))
         assert not without_forms.accepts(missed), name  # the premise
+
+
+@pytest.mark.parametrize("name", ["102061", "103078", "113016"])
+def test_a_brightened_copy_of_a_pale_photo_matches_through_the_clipped_value(name: str) -> None:
+    """Brightening a high-key photo by 30% clips its highlights to white; the clipped
+    value form (step 2) clips the original's at the same rank, so the copy still matches."""
+    photo = np.asarray(load_image(BSDS / f"{name}.jpg")).astype(np.int32)
+    pale = Image.fromarray((255 - (255 - photo) * 55 // 100).astype(np.uint8))
+    copy = jpeg(ImageEnhance.Brightness(pale).enhance(1.3))
+    assert (np.asarray(copy).max(axis=2) >= 254).mean() > 0.05  # the premise: highlights clip
+    assert matches(submission_hashes(pale), query_hashes(copy))
+    without = MatchPolicy(name="no clipped value", clipped=False)
+    assert not without.accepts(best(without.submission_hashes(pale), without.query_hashes(copy)))
 
 
 def _app_screenshot(photo: Image.Image, dark: bool) -> Image.Image:
@@ -224,14 +253,15 @@ def test_reduced_form_matches_a_turned_texture_plain_pdq_misses() -> None:
 
 
 def test_hash_counts(bridge: Image.Image, bridge_submitted: list[Hash]) -> None:
-    assert len(bridge_submitted) == 4 + len(CROP_SCALES)
+    assert len(bridge_submitted) == 5 + len(CROP_SCALES)  # band, eroded, reduced, clipped
     assert bridge_submitted[0] == PDQ_ALGORITHM.compute(bridge)  # untrimmed: plain PDQ first
     query = query_hashes(bridge)
     assert query[:8] == PDQ_ALGORITHM.compute_dihedral(bridge)
     assert len(query) <= MAX_QUERY_HASHES
     padded = Image.new("RGB", (bridge.width + 200, bridge.height + 200), "white")
     padded.paste(bridge, (100, 100))
-    assert len(submission_hashes(padded)) == 5 + len(CROP_SCALES)  # trimmed and as given
+    # Trimmed and as given, each with its centre crops.
+    assert len(submission_hashes(padded)) == 6 + 2 * len(CROP_SCALES)
     assert len(query_hashes(padded)) == MAX_QUERY_HASHES - 8  # its block is the trimmed image
     framed = Image.new("RGB", (bridge.width + 200, bridge.height + 600), "white")
     framed.paste(bridge, (100, 300))
@@ -274,7 +304,8 @@ def test_bench_accuracy_smoke(tmp_path: Path) -> None:
     stored = _row_numbers(text, "hashes stored per image")
     queried = _row_numbers(text, "hashes per query")
     assert stored[:2] == [1.0, 1.0]
-    assert stored[3] - stored[2] == 2.0  # centre crops at 90% and 80%
+    # Centre crops at 90% and 80%, of the untrimmed image too where trimming changed it.
+    assert stored[3] - stored[2] == pytest.approx(2 * stored[2], abs=0.02)
     assert stored[4] - stored[3] == 2.0  # caption band, eroded value
     assert queried[:2] == [1.0, 8.0]
     assert queried[3] - queried[2] == 8.0  # the centre crop's 8

@@ -11,14 +11,16 @@
 //    than max(TRIM_MIN_SIDE, TRIM_MIN_KEEP of the side).
 // 2. `submissionHashes`: PDQ of the trimmed image (refused below quality 50), PDQ
 //    of the untrimmed image when trimming changed it (also refused below 50, as in
-//    Python), PDQ of the centre crops of the trimmed image at CROP_SCALES (left out
-//    below quality 50), then PDQ of the caption band form (`captionBandBox`: the
+//    Python), PDQ of the centre crops of the trimmed image at CROP_SCALES and,
+//    when trimming changed it, of the untrimmed image (each left out below
+//    quality 50), then PDQ of the caption band form (`captionBandBox`: the
 //    trimmed image without its top and bottom BAND_FRACTION of rows) and of the
 //    eroded value form (`erodedValue`: max(R, G, B), then a k x k square minimum
 //    with edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1))
 //    and of the reduced form (`reduced`: the exact area average on a 64 x 64 grid,
-//    in integers), each left out below quality 50; duplicates dropped, first
-//    occurrence kept.
+//    in integers), then PDQ of the clipped value form of the untrimmed image
+//    (`clippedValue`: max(R, G, B) clamped at its own CLIP_PERCENTILE), each
+//    left out below quality 50; duplicates dropped, first occurrence kept.
 //
 // Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
 // sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
@@ -39,6 +41,7 @@ export const CROP_SCALES = Object.freeze([0.9, 0.8]);
 export const BAND_FRACTION = 0.15;
 export const ERODE_DIVISOR = 60;
 export const REDUCED_SIDE = 64;
+export const CLIP_PERCENTILE = 60;
 
 /** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
 export class LowQualityImage extends Error {
@@ -171,6 +174,29 @@ export function erodedValue({ data, width, height }) {
   return { data: out, width, height };
 }
 
+/**
+ * `hashing.forms.clipped_value`: each pixel's largest channel, clamped at its own
+ * CLIP_PERCENTILE (the value at index (n - 1) * 60 // 100 of the sorted values),
+ * as a grey RGBA image. A histogram finds that value exactly, without sorting.
+ */
+export function clippedValue({ data, width, height }) {
+  const value = new Uint8Array(width * height);
+  const counts = new Float64Array(256);
+  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
+    value[i] = Math.max(data[p], data[p + 1], data[p + 2]);
+    counts[value[i]] += 1;
+  }
+  const rank = Math.floor(((value.length - 1) * CLIP_PERCENTILE) / 100);
+  let ceiling = 0;
+  for (let below = counts[0]; below <= rank; below += counts[++ceiling]);
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
+    out[p] = out[p + 1] = out[p + 2] = Math.min(value[i], ceiling);
+    out[p + 3] = 255;
+  }
+  return { data: out, width, height };
+}
+
 // Along an axis of `n` pixels, each pixel's cells: [cell, weight, cell, weight, ...],
 // the weight being how much of the pixel lies in the cell, each pixel `side` units
 // long and each cell `n` units (the units of `hashing.forms.reduced`).
@@ -280,12 +306,17 @@ export function submissionHashes(image) {
   const box = trimBorders(image);
   const trimmed = isWhole(box, image) ? image : crop(image, box);
   const hashes = [pdqOrRefuse(trimmed)];
-  if (trimmed !== image) hashes.push(pdqOrRefuse(image));
-  const forms = CROP_SCALES.map((scale) => crop(trimmed, centreCropBox(trimmed.width, trimmed.height, scale)));
+  const centreCrops = (of) => CROP_SCALES.map((scale) => crop(of, centreCropBox(of.width, of.height, scale)));
+  const forms = centreCrops(trimmed);
+  if (trimmed !== image) {
+    hashes.push(pdqOrRefuse(image));
+    forms.push(...centreCrops(image));
+  }
   forms.push(
     crop(trimmed, captionBandBox(trimmed.width, trimmed.height)),
     erodedValue(trimmed),
     reduced(trimmed),
+    clippedValue(image),
   );
   for (const form of forms) {
     const result = pdq(form);
