@@ -64,6 +64,12 @@ pixels and so the same PDQ hashes. Numbers below are the module's constants.
    is left differs by a monotone map, which PDQ (thresholded at its median)
    hardly sees. Made untrimmed because brightening whitens a near-white
    backdrop, so a brightened copy trims differently from its original.
+   Having lost the detail of its brightest 40%, this form is kept only at
+   PDQ quality `CLIPPED_MIN_QUALITY` (70) or more, not 50 as the others:
+   over 278M pairs of tiles of unrelated photos, one pair of near-blank
+   tiles (quality 55 and 60) came within 26 bits in this form, and all but
+   two of the 18 pairs within 48 bits had a tile below 70
+   (`scripts/bench_unrelated.py --form clipped`, `docs/accuracy.md`).
 
 4. **The content block** (`content_block`, queried only): the tallest run of
    rows that are not plain (each row judged as in step 1), cut out at full
@@ -86,6 +92,7 @@ BAND_FRACTION = 0.15
 ERODE_DIVISOR = 60
 REDUCED_SIDE = 64
 CLIP_PERCENTILE = 60
+CLIPPED_MIN_QUALITY = 70
 BLOCK_MIN = 0.10
 
 

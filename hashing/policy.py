@@ -20,7 +20,8 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
    (the exact 64 x 64 area average: for textures that PDQ's own sampling
    aliases, so that rotated, flipped and resized copies still match). Of the
    image as given: the clipped value (max(R, G, B) clamped at its own 60th
-   percentile: for brightened copies whose highlights clipped to white).
+   percentile: for brightened copies whose highlights clipped to white),
+   kept only at PDQ quality 70 or more (`hashing.forms.CLIPPED_MIN_QUALITY`).
 
 3. **What a survivor submits per image** (`submission_hashes`), PDQ only:
 
@@ -39,10 +40,11 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
    * the PDQ hash of the caption band form, of the eroded value form, of the
      reduced form, then of the clipped value form.
 
-   A crop or form whose PDQ quality is below 50 is left out (the image's own
-   hash is still submitted). So an image yields 1 + len(CROP_SCALES) + 4 = 7
-   hashes, 1 + len(CROP_SCALES) = 3 more when it had a plain border;
-   duplicates are dropped. Each is an ordinary PDQ hash in the case. The survivor's client fills its
+   A crop or form whose PDQ quality is below 50 is left out (the clipped
+   value below 70; the image's own hash is still submitted). So an image
+   yields up to 1 + len(CROP_SCALES) + 4 = 7 hashes, 1 + len(CROP_SCALES) = 3
+   more when it had a plain border; duplicates are dropped. Each is an
+   ordinary PDQ hash in the case. The survivor's client fills its
    requests (at most 100 hashes, the service's per-request limit) with whole
    images.
 
@@ -55,12 +57,12 @@ orientation applied, 8-bit RGB, large images reduced by a power of two).
      trimmed image by the same rule as in step 3 (a caption or a corner logo
      near the edge falls outside it, and it meets the survivor's crop of the
      same scale);
-   * the caption band, eroded value and reduced forms of the trimmed image,
-     and the clipped value form of the image as uploaded;
+   * the caption band, eroded value and reduced forms of the trimmed image;
    * the **content block** (`hashing.forms.content_block`), when the image
      has plain rows inside it: the picture inside an app screenshot, between
      its bars, buttons and caption. Queried only: a survivor's own picture
-     needs no such form.
+     needs no such form;
+   * the clipped value form of the image as uploaded (quality 70 or more).
 
    A form whose PDQ quality is below 50 is left out. So 48 hashes, at most 64
    (`MAX_QUERY_HASHES`), sent as one item: a hash and its variants.
@@ -84,6 +86,7 @@ from PIL import Image
 from hashing.algorithm import Hash
 from hashing.errors import LowQualityImage
 from hashing.forms import (
+    CLIPPED_MIN_QUALITY,
     caption_band,
     centre_crop,
     clipped_value,
@@ -133,11 +136,12 @@ class MatchPolicy:
             # What was trimmed may be part of the picture (a clear sky, a studio
             # backdrop): a cropped re-post is then a crop of the untrimmed image.
             crops += [centre_crop(image, s) for s in self.crop_scales]
-        for form in crops + self._forms(image, trimmed):
+        for form in crops + self._forms(trimmed):
             try:
                 hashes.append(PDQ_ALGORITHM.compute(form))
             except LowQualityImage:
                 continue
+        hashes += self._clipped_dihedral(image)[:1]  # the form as it is
         return _distinct(hashes)
 
     def query_groups(self, image: Image.Image) -> list[list[Hash]]:
@@ -152,7 +156,7 @@ class MatchPolicy:
         trimmed = trim_borders(image) if self.trim else image
         forms = [trimmed] if trimmed is not image else []
         forms += [centre_crop(trimmed, scale) for scale in self.query_crop_scales]
-        forms += self._forms(image, trimmed)
+        forms += self._forms(trimmed)
         block = content_block(image) if self.block else None
         if block is not None and block.size != trimmed.size:
             forms.append(block)
@@ -161,16 +165,27 @@ class MatchPolicy:
                 groups.append(PDQ_ALGORITHM.compute_dihedral(form))
             except LowQualityImage:
                 continue
-        return groups
+        clipped = self._clipped_dihedral(image)
+        return [*groups, clipped] if clipped else groups
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
         """All of `query_groups` as one list (up to 64 hashes): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
-    def _forms(self, image: Image.Image, trimmed: Image.Image) -> list[Image.Image]:
+    def _forms(self, trimmed: Image.Image) -> list[Image.Image]:
         forms = [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
-        forms += [reduced(trimmed)] if self.reduced else []
-        return [*forms, clipped_value(image)] if self.clipped else forms
+        return [*forms, reduced(trimmed)] if self.reduced else forms
+
+    def _clipped_dihedral(self, image: Image.Image) -> list[Hash]:
+        """The clipped value form's 8 dihedral hashes (the form as it is first); none
+        when the policy leaves it out or its quality is below CLIPPED_MIN_QUALITY."""
+        if not self.clipped:
+            return []
+        try:
+            hashes = PDQ_ALGORITHM.compute_dihedral(clipped_value(image))
+        except LowQualityImage:
+            return []
+        return hashes if (hashes[0].quality or 0) >= CLIPPED_MIN_QUALITY else []
 
     def accepts(self, distance: int) -> bool:
         """Step 5: the best distance between a stored hash and the query's hashes."""

@@ -21,7 +21,8 @@ pictures closer in that form? `--form reduced` hashes each tile's reduced form
 (its exact 64 x 64 area average), which holds less fine texture than PDQ's own
 sampling. `--form clipped` hashes each tile's clipped value form (max(R, G, B)
 clamped at its own 60th percentile), which has lost the detail of its
-brightest 40%.
+brightest 40%; like the policy, it keeps only tiles whose form has PDQ quality
+of at least 70 there.
 
 Tiles of one photo are never compared with each other (they share lighting,
 texture and subject). Usage:
@@ -41,7 +42,7 @@ import numpy as np
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
-from hashing.forms import clipped_value, eroded_value, reduced
+from hashing.forms import CLIPPED_MIN_QUALITY, clipped_value, eroded_value, reduced
 from hashing.imagehashes import PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES
 
@@ -77,6 +78,8 @@ def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
                 dihedral = PDQ_ALGORITHM.compute_dihedral(tile)  # refused below quality 50
             except HashingError:
                 continue
+            if form == "clipped" and (dihedral[0].quality or 0) < CLIPPED_MIN_QUALITY:
+                continue  # the policy's own floor for this form
             grey = tile.convert("L")
             phashes = [
                 PHASH.compute(grey if op is None else grey.transpose(op)).value
@@ -145,11 +148,12 @@ def main() -> int:
 
     cumulative = np.cumsum(histogram)
     photos = sum(1 for p in per_photo if p)
+    floor = CLIPPED_MIN_QUALITY if args.form == "clipped" else PDQ_ALGORITHM.min_quality
     print(
         f"# bench_unrelated: {' '.join(map(str, args.dirs))} --grid {args.grid} "
         f"--form {args.form} "
         f"({platform.machine()}, Python {platform.python_version()})\n"
-        f"{len(files)} photos, {photos} with hashable tiles; {n:,} tiles of PDQ quality >= 50; "
+        f"{len(files)} photos, {photos} with hashable tiles; {n:,} tiles of PDQ quality >= {floor}; "
         f"{pairs:,} unrelated tile pairs (tiles of different photos), each compared in "
         f"8 orientations ({8 * pairs:,} PDQ comparisons); hashing {hashed:.0f} s, "
         f"comparing {compared:.0f} s.\n"

@@ -27,6 +27,7 @@ from playwright.sync_api import Page
 from hashing import PDQ_ALGORITHM, load_image
 from hashing.errors import LowQualityImage
 from hashing.forms import (
+    CLIPPED_MIN_QUALITY,
     ERODE_DIVISOR,
     centre_crop,
     clipped_value,
@@ -273,6 +274,19 @@ def test_clipped_value_is_pythons_pixel_for_pixel(harness: Page, width: int, hei
     pixels = _noise(width, height, seed=width * 13 + height)
     page_grey = _page_form(harness, "clippedValue", 1, pixels).reshape(height, width)
     assert np.array_equal(page_grey, np.asarray(clipped_value(Image.fromarray(pixels)))[..., 0])
+
+
+def test_a_clipped_value_below_its_floor_is_left_out_as_in_python(harness: Page) -> None:
+    """A near-blank tile whose clipped value form has quality 50-69: both sides drop it."""
+    photo = load_image(BSDS500 / "15088.jpg")
+    w, h = photo.size
+    tile = photo.crop((5 * w // 6, 5 * h // 6, w, h))
+    form = PDQ_ALGORITHM.compute(clipped_value(tile))
+    assert form.quality is not None
+    assert 50 <= form.quality < CLIPPED_MIN_QUALITY
+    expected = python_policy(tile)
+    assert (form.hex, form.quality) not in expected["hashes"]
+    _assert_same_as_python(harness, tile, expected)
 
 
 # --- the same pixels on both sides: exact ---

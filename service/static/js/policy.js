@@ -20,7 +20,8 @@
 //    and of the reduced form (`reduced`: the exact area average on a 64 x 64 grid,
 //    in integers), then PDQ of the clipped value form of the untrimmed image
 //    (`clippedValue`: max(R, G, B) clamped at its own CLIP_PERCENTILE), each
-//    left out below quality 50; duplicates dropped, first occurrence kept.
+//    left out below quality 50 (the clipped value below CLIPPED_MIN_QUALITY, 70);
+//    duplicates dropped, first occurrence kept.
 //
 // Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
 // sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
@@ -42,6 +43,7 @@ export const BAND_FRACTION = 0.15;
 export const ERODE_DIVISOR = 60;
 export const REDUCED_SIDE = 64;
 export const CLIP_PERCENTILE = 60;
+export const CLIPPED_MIN_QUALITY = 70; // hashing/forms.py: this form's own floor
 
 /** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
 export class LowQualityImage extends Error {
@@ -316,12 +318,13 @@ export function submissionHashes(image) {
     crop(trimmed, captionBandBox(trimmed.width, trimmed.height)),
     erodedValue(trimmed),
     reduced(trimmed),
-    clippedValue(image),
   );
   for (const form of forms) {
     const result = pdq(form);
     if (result.quality >= MIN_QUALITY) hashes.push(result);
   }
+  const clipped = pdq(clippedValue(image));
+  if (clipped.quality >= CLIPPED_MIN_QUALITY) hashes.push(clipped);
   const seen = new Set();
   return hashes
     .filter(({ hash }) => !seen.has(hash) && seen.add(hash))
