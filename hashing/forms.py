@@ -149,8 +149,7 @@ def caption_band(image: Image.Image) -> Image.Image:
 
 def eroded_value(image: Image.Image) -> Image.Image:
     """max(R, G, B) per pixel, eroded by a k x k square minimum (step 2), as grey RGB."""
-    rgb = _rgb(image)
-    value = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    value = _value(image)
     size = max(3, min(image.size) // ERODE_DIVISOR | 1)
     eroded = _min_filter(np.ascontiguousarray(_min_filter(value, size).T), size).T
     return Image.fromarray(np.ascontiguousarray(eroded), "L").convert("RGB")
@@ -168,8 +167,7 @@ def reduced(image: Image.Image, side: int = REDUCED_SIDE) -> Image.Image:
 
 def clipped_value(image: Image.Image) -> Image.Image:
     """max(R, G, B) per pixel, clamped at its own CLIP_PERCENTILE (step 3), as grey RGB."""
-    rgb = _rgb(image)
-    value = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    value = _value(image)
     rank = (value.size - 1) * CLIP_PERCENTILE // 100
     ceiling = np.partition(value.ravel(), rank)[rank]
     return Image.fromarray(np.minimum(value, ceiling), "L").convert("RGB")
@@ -213,6 +211,13 @@ def _min_filter(values: np.ndarray, size: int) -> np.ndarray:
 
 def _rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+
+
+def _value(image: Image.Image) -> np.ndarray:
+    """Each pixel's largest channel, max(R, G, B) (HSV's value)."""
+    rgb = _rgb(image)
+    value: np.ndarray = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    return value
 
 
 def _plain_lines(pixels: np.ndarray, tolerance: int) -> np.ndarray:

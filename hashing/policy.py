@@ -79,7 +79,7 @@ on the canonical RGB pixels plus PDQ, so the browser gets the same hashes as
 this module from the same pixels.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
@@ -95,6 +95,7 @@ from hashing.forms import (
     reduced,
     trim_borders,
 )
+from hashing.pdq import PDQ
 from hashing.registry import PDQ_ALGORITHM
 
 ALGORITHM = PDQ_ALGORITHM.name
@@ -103,6 +104,8 @@ CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
 QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
 # dihedral x (as uploaded, trimmed, crops, band, eroded, reduced, clipped, content block)
 MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 5)
+# PDQ as usual, but refusing below the clipped value form's own floor (hashing.forms).
+CLIPPED_PDQ = replace(PDQ_ALGORITHM, min_quality=CLIPPED_MIN_QUALITY)
 
 
 @dataclass(frozen=True)
@@ -136,12 +139,12 @@ class MatchPolicy:
             # What was trimmed may be part of the picture (a clear sky, a studio
             # backdrop): a cropped re-post is then a crop of the untrimmed image.
             crops += [centre_crop(image, s) for s in self.crop_scales]
-        for form in crops + self._forms(trimmed):
+        forms = [(PDQ_ALGORITHM, form) for form in crops + self._forms(trimmed)]
+        for pdq, form in forms + self._clipped(image):
             try:
-                hashes.append(PDQ_ALGORITHM.compute(form))
+                hashes.append(pdq.compute(form))
             except LowQualityImage:
                 continue
-        hashes += self._clipped_dihedral(image)[:1]  # the form as it is
         return _distinct(hashes)
 
     def query_groups(self, image: Image.Image) -> list[list[Hash]]:
@@ -149,8 +152,9 @@ class MatchPolicy:
 
         One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
         image when trimming changed it, the centre crops, the caption band, eroded
-        value, reduced and clipped value forms, and the content block when there is one. Raises
-        `LowQualityImage` when the uploaded image cannot be hashed reliably.
+        value and reduced forms, the content block when there is one, and the clipped
+        value form. Raises `LowQualityImage` when the uploaded image cannot be hashed
+        reliably.
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
         trimmed = trim_borders(image) if self.trim else image
@@ -160,13 +164,12 @@ class MatchPolicy:
         block = content_block(image) if self.block else None
         if block is not None and block.size != trimmed.size:
             forms.append(block)
-        for form in forms:
+        for pdq, form in [(PDQ_ALGORITHM, form) for form in forms] + self._clipped(image):
             try:
-                groups.append(PDQ_ALGORITHM.compute_dihedral(form))
+                groups.append(pdq.compute_dihedral(form))
             except LowQualityImage:
                 continue
-        clipped = self._clipped_dihedral(image)
-        return [*groups, clipped] if clipped else groups
+        return groups
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
         """All of `query_groups` as one list (up to 64 hashes): one query item."""
@@ -176,16 +179,9 @@ class MatchPolicy:
         forms = [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
         return [*forms, reduced(trimmed)] if self.reduced else forms
 
-    def _clipped_dihedral(self, image: Image.Image) -> list[Hash]:
-        """The clipped value form's 8 dihedral hashes (the form as it is first); none
-        when the policy leaves it out or its quality is below CLIPPED_MIN_QUALITY."""
-        if not self.clipped:
-            return []
-        try:
-            hashes = PDQ_ALGORITHM.compute_dihedral(clipped_value(image))
-        except LowQualityImage:
-            return []
-        return hashes if (hashes[0].quality or 0) >= CLIPPED_MIN_QUALITY else []
+    def _clipped(self, image: Image.Image) -> list[tuple[PDQ, Image.Image]]:
+        """The clipped value form, with the PDQ that refuses it below its own floor."""
+        return [(CLIPPED_PDQ, clipped_value(image))] if self.clipped else []
 
     def accepts(self, distance: int) -> bool:
         """Step 5: the best distance between a stored hash and the query's hashes."""

@@ -34,6 +34,7 @@ import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,31 +55,32 @@ from service.matching import policy_search
 BEGIN, END = "<!-- bench_accuracy:begin -->", "<!-- bench_accuracy:end -->"
 
 # The rows of the comparison: the baseline first, the default policy last.
+_DIHEDRAL = MatchPolicy(
+    name="dihedral",
+    trim=False,
+    crop_scales=(),
+    query_crop_scales=(),
+    forms=False,
+    block=False,
+    reduced=False,
+    clipped=False,
+)
+_TRIM = replace(_DIHEDRAL, name="+trim", trim=True)
+_CROPS = replace(
+    _TRIM,
+    name="+crops",
+    crop_scales=DEFAULT_POLICY.crop_scales,
+    query_crop_scales=DEFAULT_POLICY.query_crop_scales,
+)
+_FORMS = replace(_CROPS, name="+forms", forms=True, block=True)
 POLICIES: dict[str, MatchPolicy | None] = {
     "baseline": None,  # plain PDQ <= 31, no dihedral
     # Each row adds one part of the default policy to the row before it.
-    "dihedral": MatchPolicy(
-        name="dihedral",
-        trim=False,
-        crop_scales=(),
-        query_crop_scales=(),
-        forms=False,
-        block=False,
-        reduced=False,
-        clipped=False,
-    ),
-    "+trim": MatchPolicy(
-        name="+trim",
-        crop_scales=(),
-        query_crop_scales=(),
-        forms=False,
-        block=False,
-        reduced=False,
-        clipped=False,
-    ),
-    "+crops": MatchPolicy(name="+crops", forms=False, block=False, reduced=False, clipped=False),
-    "+forms": MatchPolicy(name="+forms", reduced=False, clipped=False),
-    "+reduced": MatchPolicy(name="+reduced", clipped=False),
+    "dihedral": _DIHEDRAL,
+    "+trim": _TRIM,
+    "+crops": _CROPS,
+    "+forms": _FORMS,
+    "+reduced": replace(_FORMS, name="+reduced", reduced=True),
     DEFAULT_POLICY.name: DEFAULT_POLICY,
 }
 

@@ -42,15 +42,21 @@ import numpy as np
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
 from hashing.files import find_images
-from hashing.forms import CLIPPED_MIN_QUALITY, clipped_value, eroded_value, reduced
+from hashing.forms import clipped_value, eroded_value, reduced
 from hashing.imagehashes import PHASH
-from hashing.pdq import DIHEDRAL_TRANSPOSES
+from hashing.pdq import DIHEDRAL_TRANSPOSES, PDQ
+from hashing.policy import CLIPPED_PDQ
 
 WIDE = 64
 ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memory
 
 
 Tile = tuple[bytes, list[bytes], list[bytes], str]
+
+
+def _pdq(form: str) -> PDQ:
+    """The policy's PDQ for this form: quality 50, or the clipped value form's own floor."""
+    return CLIPPED_PDQ if form == "clipped" else PDQ_ALGORITHM
 
 
 def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
@@ -75,11 +81,9 @@ def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:
             elif form == "clipped":
                 tile = clipped_value(tile)
             try:
-                dihedral = PDQ_ALGORITHM.compute_dihedral(tile)  # refused below quality 50
+                dihedral = _pdq(form).compute_dihedral(tile)  # refused below its floor
             except HashingError:
                 continue
-            if form == "clipped" and (dihedral[0].quality or 0) < CLIPPED_MIN_QUALITY:
-                continue  # the policy's own floor for this form
             grey = tile.convert("L")
             phashes = [
                 PHASH.compute(grey if op is None else grey.transpose(op)).value
@@ -148,7 +152,7 @@ def main() -> int:
 
     cumulative = np.cumsum(histogram)
     photos = sum(1 for p in per_photo if p)
-    floor = CLIPPED_MIN_QUALITY if args.form == "clipped" else PDQ_ALGORITHM.min_quality
+    floor = _pdq(args.form).min_quality
     print(
         f"# bench_unrelated: {' '.join(map(str, args.dirs))} --grid {args.grid} "
         f"--form {args.form} "

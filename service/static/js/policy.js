@@ -157,23 +157,32 @@ function minFilter(values, count, length, step, stride, size) {
   return out;
 }
 
+// Each pixel's largest channel, max(R, G, B) (HSV's value), of RGBA pixels.
+function largestChannel(data, count) {
+  const value = new Uint8Array(count);
+  for (let i = 0, p = 0; i < count; i++, p += 4) value[i] = Math.max(data[p], data[p + 1], data[p + 2]);
+  return value;
+}
+
+// One channel of values as a grey RGBA image (R = G = B), as Python's convert("RGB").
+function greyImage(values, width, height) {
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0, p = 0; i < values.length; i++, p += 4) {
+    out[p] = out[p + 1] = out[p + 2] = values[i];
+    out[p + 3] = 255;
+  }
+  return { data: out, width, height };
+}
+
 /**
  * `hashing.forms.eroded_value`: each pixel's largest channel, eroded by a k x k
  * square minimum, as a grey RGBA image (R = G = B).
  */
 export function erodedValue({ data, width, height }) {
-  const value = new Uint8Array(width * height);
-  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
-    value[i] = Math.max(data[p], data[p + 1], data[p + 2]);
-  }
+  const value = largestChannel(data, width * height);
   const size = Math.max(3, Math.trunc(Math.min(width, height) / ERODE_DIVISOR) | 1);
   const eroded = minFilter(minFilter(value, height, width, 1, width, size), width, height, width, 1, size);
-  const out = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0, p = 0; i < eroded.length; i++, p += 4) {
-    out[p] = out[p + 1] = out[p + 2] = eroded[i];
-    out[p + 3] = 255;
-  }
-  return { data: out, width, height };
+  return greyImage(eroded, width, height);
 }
 
 /**
@@ -182,21 +191,13 @@ export function erodedValue({ data, width, height }) {
  * as a grey RGBA image. A histogram finds that value exactly, without sorting.
  */
 export function clippedValue({ data, width, height }) {
-  const value = new Uint8Array(width * height);
+  const value = largestChannel(data, width * height);
   const counts = new Float64Array(256);
-  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
-    value[i] = Math.max(data[p], data[p + 1], data[p + 2]);
-    counts[value[i]] += 1;
-  }
+  for (const v of value) counts[v] += 1;
   const rank = Math.floor(((value.length - 1) * CLIP_PERCENTILE) / 100);
   let ceiling = 0;
   for (let below = counts[0]; below <= rank; below += counts[++ceiling]);
-  const out = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0, p = 0; i < value.length; i++, p += 4) {
-    out[p] = out[p + 1] = out[p + 2] = Math.min(value[i], ceiling);
-    out[p + 3] = 255;
-  }
-  return { data: out, width, height };
+  return greyImage(value.map((v) => Math.min(v, ceiling)), width, height);
 }
 
 // Along an axis of `n` pixels, each pixel's cells: [cell, weight, cell, weight, ...],
