@@ -193,11 +193,12 @@ export function erodedValue({ data, width, height }) {
 export function clippedValue({ data, width, height }) {
   const value = largestChannel(data, width * height);
   const counts = new Float64Array(256);
-  for (const v of value) counts[v] += 1;
+  for (let i = 0; i < value.length; i++) counts[value[i]] += 1;
   const rank = Math.floor(((value.length - 1) * CLIP_PERCENTILE) / 100);
   let ceiling = 0;
   for (let below = counts[0]; below <= rank; below += counts[++ceiling]);
-  return greyImage(value.map((v) => Math.min(v, ceiling)), width, height);
+  for (let i = 0; i < value.length; i++) if (value[i] > ceiling) value[i] = ceiling;
+  return greyImage(value, width, height);
 }
 
 // Along an axis of `n` pixels, each pixel's cells: [cell, weight, cell, weight, ...],
