@@ -35,42 +35,50 @@ def _repository() -> DisputeRepository:
 def dispute_list(
     show_hash: Annotated[bool, typer.Option("--show-hash", help="Print hash values")] = False,
 ) -> None:
-    """Hashes suspended by disputes, oldest first, with the platforms that reported them."""
+    """Hashes suspended by disputes, oldest first: each platform's latest report on the
+    hash, and for a hash suspended as a sibling, the disputed hash that carried it (via)."""
     repository = _repository()
     disputed = repository.list()
     with repository.db.transaction() as session:
         audit.record(session, "admin", "dispute.list", "service", "-", count=len(disputed))
-    table = Table("id", "algorithm", "hash", "since (UTC)", "not violating per", "cases")
+    table = Table("id", "algorithm", "hash", "since (UTC)", "reports", "via", "cases")
     for d in disputed:
         table.add_row(
             str(d.signal_id),
             d.algorithm,
             d.hash if show_hash else d.hash[:8] + "…",
             d.since.isoformat(timespec="seconds"),
-            ", ".join(d.not_violating),
+            ", ".join(f"{p}: {o}" for p, o in sorted(d.reports.items())) or "-",
+            ", ".join(map(str, d.via)) or "-",
             str(d.cases),
         )
     out.print(table if disputed else "no disputed hashes")
+    if any(d.via for d in disputed):
+        out.print(
+            "A hash with a via is suspended only because a case submitted it with that "
+            "disputed hash for the same image; decide on the disputed hash."
+        )
 
 
 @dispute_app.command("reinstate")
 def dispute_reinstate(signal_id: SignalId) -> None:
-    """Make a disputed (or retired) hash match again, with the other hashes of its image."""
+    """Make a disputed (or retired) hash match again, with the hashes suspended with it."""
     try:
         state = _repository().reinstate(signal_id)
     except ApiError as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
-    out.print(f"hash {signal_id} and the other hashes of its image reinstated: now {state}")
+    out.print(f"hash {signal_id} reinstated, with the hashes suspended with it: now {state}")
 
 
 @dispute_app.command("retire")
 def dispute_retire(signal_id: SignalId) -> None:
-    """Remove a disputed hash for good, with the other disputed hashes of its image: they
-    never match or reach partners again."""
+    """Remove a disputed hash for good: it never matches or reaches partners again. Its
+    siblings stay suspended in the cases that submitted them with it, and match
+    wherever another case holds them."""
     try:
         _repository().retire(signal_id)
     except ApiError as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
-    out.print(f"hash {signal_id} and the other disputed hashes of its image retired")
+    out.print(f"hash {signal_id} retired")

@@ -1,5 +1,6 @@
 """Database engine and sessions: portable SQLAlchemy with SQLite made safe for several workers."""
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import CHANGES_COUNTER, Base, Counter
+from service.models import CHANGES_COUNTER, SECRETS, Base, Counter, ServiceSecret
 
 _READ_ONLY = "hashbank_read_only"
 _DURABLE = "hashbank_durable"
@@ -30,14 +31,18 @@ class Database:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
-        # The change counter exists before the first change, so two first writers never
-        # race to create it (on PostgreSQL one of them would fail on the primary key).
+        # The change counter and the deployment's secrets exist before their first use,
+        # so two first writers never race to create them (on PostgreSQL one of them
+        # would fail on the primary key).
         try:
             with self.transaction() as session:
                 if session.get(Counter, CHANGES_COUNTER) is None:
                     session.add(Counter(name=CHANGES_COUNTER, value=0))
+                for name in SECRETS:
+                    if session.get(ServiceSecret, name) is None:
+                        session.add(ServiceSecret(name=name, value=secrets.token_bytes(32)))
         except IntegrityError:
-            pass  # another process created it at the same moment
+            pass  # another process created them at the same moment
 
     @contextmanager
     def transaction(self, *, read_only: bool = False, durable: bool = True) -> Iterator[Session]:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from service.client_address import TrustedProxies
 from service.db import Database
 from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
@@ -30,6 +31,7 @@ class Services:
     follower: ChangeFollower
     matcher: Matcher
     key_throttle: FailureThrottle
+    proxies: TrustedProxies
 
 
 # Dependencies are async: plain sync ones would each cost a thread-pool hop per request.
@@ -41,8 +43,10 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def client_address(request: Request, services: ServicesDep) -> str:
+    """The client's address (`service.client_address`): the peer, or what trusted proxies say."""
+    peer = request.client.host if request.client else None
+    return services.proxies.client(peer, request.headers.getlist("x-forwarded-for"))
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

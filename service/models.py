@@ -174,6 +174,50 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class Dispute(Base):
+    """A hash that platforms' reports suspended directly (not as another hash's sibling).
+
+    One row per signal, reused if it is disputed again after a reinstatement.
+    `state`: open (suspended, waiting for an operator), reinstated, retired. What
+    it suspends besides the hash itself is derived: the hashes each holding case
+    submitted for the same image (`repository.disputes`).
+    """
+
+    __tablename__ = "disputes"
+
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class KeyFailure(Base):
+    """Wrong case keys per scope (a client address or a case id) in a fixed window.
+
+    Shared through the database so the limit holds across workers and replicas.
+    `scope` is a SHA-256 of the scope's name: no address or case id is kept here.
+    """
+
+    __tablename__ = "key_failures"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    failures: Mapped[int]
+
+
+PARTNER_REFS_SECRET = "partner_refs"  # noqa: S105 - a row name, not a secret
+SECRETS = (PARTNER_REFS_SECRET,)
+
+
+class ServiceSecret(Base):
+    """Random per-deployment secrets (`SECRETS`), created with the schema."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
 class AuditEvent(Base):
     """Append-only: every state change and admin action. Never holds a secret or hash value."""
 

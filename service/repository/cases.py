@@ -9,17 +9,18 @@ from sqlalchemy.orm import Session, selectinload
 from service.credentials import hash_secret, new_case_key, new_public_id, secret_matches
 from service.db import Database
 from service.errors import ApiError, Unauthorized
-from service.models import Case, CaseSignal, Feedback, Match, Platform, utcnow
+from service.models import Case, CaseSignal, Dispute, Feedback, Match, Platform, utcnow
 from service.repository import audit
 from service.repository.signals import (
     ACTIVE,
     DISPUTED,
+    OPEN,
+    RETIRED,
     WITHDRAWN,
     SignalInput,
     fold_duplicates,
     get_or_create_many,
-    held_by_active_case,
-    set_state,
+    settle_many,
 )
 
 # Compared against when a case id is unknown, so both failures take the same time.
@@ -120,12 +121,8 @@ class CaseRepository:
                     if link.state == ACTIVE:
                         link.state, link.withdrawn_at = WITHDRAWN, now
                 session.flush()
-                for link in case.links:
-                    # A disputed hash the survivor withdraws is withdrawn; a retired one stays so.
-                    if link.signal.state in (ACTIVE, DISPUTED) and not held_by_active_case(
-                        session, link.signal_id
-                    ):
-                        set_state(session, link.signal, WITHDRAWN)
+                # Withdrawn unless another active case holds it; a retired one stays so.
+                settle_many(session, [link.signal for link in case.links])
                 audit.record(
                     session,
                     "survivor",
@@ -136,23 +133,21 @@ class CaseRepository:
                 )
             return self._status(session, case)
 
-    def verify(self, case_id: str, key: str) -> bool:
-        """True when the key opens the case (for the throttle's bookkeeping)."""
-        with self.db.transaction(read_only=True) as session:
-            case = session.scalar(select(Case).where(Case.public_id == case_id))
-            return secret_matches(key, case.key_hash if case else _DUMMY_HASH) and case is not None
-
     # -- internals ------------------------------------------------------------------
 
     def _authorised(self, session: Session, case_id: str, key: str) -> Case:
-        case = session.scalar(
-            select(Case)
-            .where(Case.public_id == case_id)
-            .options(selectinload(Case.links).selectinload(CaseSignal.signal))
-        )
+        """The case, if `key` opens it. An unknown id and a wrong key cost the same:
+        one indexed read of the case row and one digest comparison, nothing more
+        before the answer (the case's hashes are loaded only once the key is right)."""
+        case = session.scalar(select(Case).where(Case.public_id == case_id))
         if not secret_matches(key, case.key_hash if case else _DUMMY_HASH) or case is None:
             raise Unauthorized("case id or case key is wrong")
-        return case
+        return session.scalars(
+            select(Case)
+            .where(Case.id == case.id)
+            .options(selectinload(Case.links).selectinload(CaseSignal.signal))
+            .execution_options(populate_existing=True)
+        ).one()
 
     def _link(self, session: Session, case: Case, inputs: list[SignalInput]) -> int:
         held = {link.signal_id for link in case.links}
@@ -162,7 +157,8 @@ class CaseRepository:
         )
         added = 0
         inputs = fold_duplicates(inputs)
-        for item, signal in zip(inputs, get_or_create_many(session, inputs), strict=True):
+        signals = get_or_create_many(session, inputs)
+        for item, signal in zip(inputs, signals, strict=True):
             if signal.id not in held:
                 session.add(
                     CaseSignal(
@@ -176,15 +172,23 @@ class CaseRepository:
                 held.add(signal.id)
                 added += 1
         session.flush()
+        # A new holder brings back a withdrawn hash, or one suspended only as another
+        # case's sibling; never one whose own dispute is open or retired.
+        settle_many(session, [s for s in signals if s.state != ACTIVE])
         session.refresh(case, ["links"])
         return added
 
     def _status(self, session: Session, case: Case) -> CaseStatus:
+        suspended = self._suspended(session, case)
         hashes = [
             CaseHash(
                 algorithm=link.signal.algorithm,
                 hash=link.signal.value.hex(),
-                state=WITHDRAWN if link.state == WITHDRAWN else link.signal.state,
+                state=WITHDRAWN
+                if link.state == WITHDRAWN
+                else suspended.get(("hash", link.signal_id))
+                or suspended.get(("image", link.image))
+                or link.signal.state,
                 added_at=link.added_at,
                 withdrawn_at=link.withdrawn_at,
                 image=link.image,
@@ -205,6 +209,28 @@ class CaseRepository:
             counts,
             outcomes,
         )
+
+    @staticmethod
+    def _suspended(session: Session, case: Case) -> dict[tuple[str, int | None], str]:
+        """What disputes suspend in this case, as this case sees it: each disputed hash
+        (`("hash", signal id)`) and each image holding one (`("image", number)`).
+
+        A hash of a disputed image reads `disputed` here even while another case
+        keeps it matching, so a case's status never tells whether anyone else holds
+        the same hash.
+        """
+        found: dict[tuple[str, int | None], str] = {}
+        rows = session.execute(
+            select(CaseSignal.signal_id, CaseSignal.image, Dispute.state)
+            .join(Dispute, Dispute.signal_id == CaseSignal.signal_id)
+            .where(CaseSignal.case_id == case.id, Dispute.state.in_((OPEN, RETIRED)))
+        )
+        for signal_id, image, dispute in rows:
+            state = RETIRED if dispute == RETIRED else DISPUTED
+            found[("hash", signal_id)] = state
+            if image is not None and found.get(("image", image)) != RETIRED:
+                found[("image", image)] = state
+        return found
 
     def _outcomes(self, session: Session, case: Case) -> list[Outcome]:
         """Each match on this case's hashes since it submitted them, with its latest report."""

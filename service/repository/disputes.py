@@ -1,51 +1,65 @@
-"""Disputes: the guard against hash-list poisoning.
+"""Disputes: the guard against hash-list poisoning, which must not become a way to
+silence a survivor.
 
 Anyone can submit hashes, so someone could submit hashes of images that are not
 intimate (a news photo, a logo) to get them taken down everywhere. Platforms
 review what matches; when at least `min_platforms` distinct platforms' latest
 report on a hash is `not_violating` and none reports `removed`, the hash is
-suspended (`disputed`): it stops matching at once and partners' feeds drop it.
-An operator then reinstates it (the reports so far stop counting) or retires it
-for good. Every step is audited, by signal id only: never the hash value.
+disputed: a `Dispute` row opens, it stops matching at once and partners' feeds
+drop it. An operator then reinstates it (the reports so far stop counting) or
+retires it for good. Every step is audited, by signal id only: never the hash value.
 
 A dispute is about a picture, and the match policy stores several hashes per
-picture (`hashing.policy`): its *siblings*, the hashes a case holds for the same
-image, are suspended, reinstated and retired with it. Otherwise an exact copy of
-a disputed picture would go on matching through its other forms.
+picture (`hashing.policy`): the other hashes that a case holding the disputed
+hash submitted for the same image (its *siblings*) are suspended with it in
+that case, so an exact copy does not go on matching through its other forms.
+Only within that case: a sibling that another case holds in an undisputed
+image keeps matching (`signals.derived_state`). Otherwise an attacker could
+pair a harmless picture's hash with a victim's in one "image", have platforms
+honestly report the harmless one, and take the victim's hash down with it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from service.db import Database
 from service.errors import ApiError, NotFound
-from service.models import CaseSignal, Feedback, Match, Platform, Signal, utcnow
+from service.models import CaseSignal, Dispute, Feedback, Match, Platform, Signal, utcnow
 from service.repository import audit
 from service.repository.signals import (
     ACTIVE,
     DISPUTED,
+    OPEN,
+    REINSTATED,
     RETIRED,
-    WITHDRAWN,
-    held_by_active_case,
-    set_state,
+    image_mates,
+    settle,
 )
 
 
 @dataclass(frozen=True)
-class Disputed:
+class Suspended:
+    """A hash that does not match because of a dispute: its own (`via` empty), or as a
+    sibling of the disputed hashes in `via` (signal ids)."""
+
     signal_id: int
     algorithm: str
     hash: str
     since: datetime
-    not_violating: list[str]  # platform names
+    reports: dict[str, str]  # platform name -> its latest outcome on this hash
+    via: list[int]
     cases: int
 
 
 def latest_reports(session: Session, signal: Signal) -> dict[str, str]:
-    """Platform name -> its latest outcome on this signal since the last reinstatement."""
+    """Platform name -> its latest outcome on this signal since the last reinstatement.
+
+    One entry per platform however many keys or reports it used: a flood from one
+    platform counts once.
+    """
     query = (
         select(Platform.name, Feedback.outcome)
         .join(Match, Match.id == Feedback.match_id)
@@ -58,107 +72,115 @@ def latest_reports(session: Session, signal: Signal) -> dict[str, str]:
     return {row[0]: row[1] for row in session.execute(query)}  # later reports win
 
 
-def siblings(session: Session, signal: Signal) -> list[Signal]:
-    """The other hashes of the same picture: those a case holds for the same image as
-    `signal`, and theirs in turn (one hash can be in several survivors' cases)."""
-    mine, theirs = aliased(CaseSignal), aliased(CaseSignal)
-    found: dict[int, Signal] = {signal.id: signal}
-    frontier = [signal.id]
-    while frontier:
-        step = session.scalars(
-            select(Signal)
-            .join(theirs, theirs.signal_id == Signal.id)
-            .join(mine, (mine.case_id == theirs.case_id) & (mine.image == theirs.image))
-            .where(mine.signal_id.in_(frontier))
-            .distinct()
-        ).all()
-        frontier = [s.id for s in step if s.id not in found]
-        found.update((s.id, s) for s in step)
-    return sorted((s for s in found.values() if s.id != signal.id), key=lambda s: s.id)
-
-
 def review(session: Session, signal: Signal, min_platforms: int) -> bool:
-    """Suspend `signal` and its siblings if the reports now meet the dispute rule; True if so."""
+    """Open a dispute on `signal` if the reports now meet the rule; True if so."""
     if signal.state != ACTIVE:
         return False
     reports = latest_reports(session, signal).values()
     if "removed" in reports or sum(o == "not_violating" for o in reports) < min_platforms:
         return False
-    for member in _picture(session, signal, ACTIVE):
-        set_state(session, member, DISPUTED)
-        _audit(session, "system", "signal.dispute", member, signal)
+    dispute = session.get(Dispute, signal.id)
+    if dispute is None:
+        dispute = Dispute(signal_id=signal.id)
+        session.add(dispute)
+    dispute.state, dispute.opened_at, dispute.resolved_at = OPEN, utcnow(), None
+    session.flush()
+    _settle_picture(session, signal, "system", "signal.dispute")
     return True
 
 
-def _picture(session: Session, signal: Signal, state: str) -> list[Signal]:
-    """`signal`, then those of its siblings in `state` (the ones a decision on it moves)."""
-    return [signal] + [s for s in siblings(session, signal) if s.state == state]
-
-
-def _audit(
-    session: Session, actor: str, action: str, member: Signal, signal: Signal, **detail: object
+def _settle_picture(
+    session: Session, signal: Signal, actor: str, action: str, **detail: object
 ) -> None:
-    """Audited by id; a sibling moved with `signal` names it as `via`."""
-    if member is not signal:
-        detail["via"] = signal.id
-    audit.record(session, actor, action, "signal", str(member.id), **detail)
+    """Re-derive the state of `signal` and its siblings in every case holding it;
+    audit each one whose state changed (a sibling names `signal` as `via`)."""
+    ids = image_mates(session, [signal.id])
+    members = session.scalars(select(Signal).where(Signal.id.in_(ids)).order_by(Signal.id))
+    for member in members:
+        before = member.state
+        settle(session, member)
+        if member is signal or member.state != before:
+            extra = dict(detail, state=member.state)
+            if member is not signal:
+                extra["via"] = signal.id
+            audit.record(session, actor, action, "signal", str(member.id), **extra)
 
 
 class DisputeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def list(self) -> list[Disputed]:
+    def list(self) -> list[Suspended]:
+        """Every hash suspended by a dispute, oldest first: open disputes with each
+        platform's report, and hashes suspended as their siblings, naming the dispute."""
         with self.db.transaction(read_only=True) as session:
+            open_ids = set(
+                session.scalars(select(Dispute.signal_id).where(Dispute.state == OPEN)).all()
+            )
             signals = session.scalars(
-                select(Signal).where(Signal.state == DISPUTED).order_by(Signal.updated_at)
+                select(Signal)
+                .where(Signal.state == DISPUTED)
+                .order_by(Signal.updated_at, Signal.id)
             ).all()
             out = []
             for signal in signals:
-                reports = latest_reports(session, signal)
+                via = (
+                    []
+                    if signal.id in open_ids
+                    else sorted((image_mates(session, [signal.id]) & open_ids) - {signal.id})
+                )
                 cases = session.scalar(
                     select(func.count()).where(CaseSignal.signal_id == signal.id)
                 )
                 out.append(
-                    Disputed(
+                    Suspended(
                         signal.id,
                         signal.algorithm,
                         signal.value.hex(),
                         signal.updated_at,
-                        sorted(p for p, o in reports.items() if o == "not_violating"),
+                        latest_reports(session, signal),
+                        via,
                         int(cases or 0),
                     )
                 )
             return out
 
     def reinstate(self, signal_id: int, actor: str = "admin") -> str:
-        """Back to matching (or withdrawn, if no active case holds it any more), with
-        its siblings in the same state as it was (disputed, or retired)."""
+        """Close the dispute on a disputed (or retired) hash: it and its siblings match
+        again wherever nothing else suspends them. Returns the hash's state now."""
         with self.db.transaction() as session:
-            signal = self._disputed(session, signal_id, allow_retired=True)
-            for member in _picture(session, signal, signal.state):
-                state = ACTIVE if held_by_active_case(session, member.id) else WITHDRAWN
-                member.disputes_cleared_at = utcnow()
-                set_state(session, member, state)
-                _audit(session, actor, "signal.reinstate", member, signal, state=state)
+            signal, dispute = self._disputed(session, signal_id, (OPEN, RETIRED))
+            dispute.state, dispute.resolved_at = REINSTATED, utcnow()
+            signal.disputes_cleared_at = dispute.resolved_at
+            session.flush()
+            _settle_picture(session, signal, actor, "signal.reinstate")
             return signal.state
 
     def retire(self, signal_id: int, actor: str = "admin") -> None:
-        """For good, with its disputed siblings."""
+        """For good: it never matches or reaches partners again, even if resubmitted.
+        Its siblings stay suspended in the cases that submitted them with it."""
         with self.db.transaction() as session:
-            signal = self._disputed(session, signal_id, allow_retired=False)
-            for member in _picture(session, signal, DISPUTED):
-                set_state(session, member, RETIRED)
-                _audit(session, actor, "signal.retire", member, signal)
+            signal, dispute = self._disputed(session, signal_id, (OPEN,))
+            dispute.state, dispute.resolved_at = RETIRED, utcnow()
+            session.flush()
+            _settle_picture(session, signal, actor, "signal.retire")
 
     @staticmethod
-    def _disputed(session: Session, signal_id: int, allow_retired: bool) -> Signal:
+    def _disputed(
+        session: Session, signal_id: int, allowed: tuple[str, ...]
+    ) -> tuple[Signal, Dispute]:
         signal = session.get(Signal, signal_id)
         if signal is None:
             raise NotFound(f"no hash with id {signal_id}")
-        allowed = (DISPUTED, RETIRED) if allow_retired else (DISPUTED,)
-        if signal.state not in allowed:
-            raise ApiError(
-                409, "not_disputed", f"hash {signal_id} is {signal.state}, not {allowed[0]}"
-            )
-        return signal
+        dispute = session.get(Dispute, signal_id)
+        if dispute is None or dispute.state not in allowed:
+            if signal.state == DISPUTED:
+                raise ApiError(
+                    409,
+                    "sibling_of_dispute",
+                    f"hash {signal_id} is suspended as another hash's sibling; "
+                    "decide on that hash (see `dispute list`, column via)",
+                )
+            wanted = "disputed" if allowed == (OPEN,) else "disputed or retired"
+            raise ApiError(409, "not_disputed", f"hash {signal_id} is {signal.state}, not {wanted}")
+        return signal, dispute

@@ -15,8 +15,9 @@ from sqlalchemy.orm import aliased
 
 from service.credentials import new_public_id
 from service.db import Database
-from service.models import Case, CaseSignal, Change, Feedback, Match, Platform, Signal, utcnow
+from service.models import CaseSignal, Change, Feedback, Match, Platform, Signal, utcnow
 from service.repository.matches import add_feedback
+from service.repository.partner_refs import PartnerRefs
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class HashRecord:
     changed_at: datetime
     hash: str
     state: str
-    cases: dict[str, str]  # case id -> active / withdrawn
+    cases: dict[str, str]  # partner reference of the case -> active / withdrawn
     reports: dict[str, str]  # platform name -> its latest outcome
 
 
@@ -45,6 +46,7 @@ class ExchangeRepository:
     def __init__(self, db: Database, dispute_min_platforms: int) -> None:
         self.db = db
         self.dispute_min_platforms = dispute_min_platforms
+        self.refs = PartnerRefs(db)
 
     def changes(self, after: int, limit: int) -> tuple[list[ChangeEntry], bool]:
         """Every change after sequence `after`, in order; and whether more follow."""
@@ -92,12 +94,12 @@ class ExchangeRepository:
             page = rows[:limit]
             ids = [r.id for r in page]
             cases: dict[int, dict[str, str]] = {i: {} for i in ids}
-            for signal_id, case_id, link_state in session.execute(
-                select(CaseSignal.signal_id, Case.public_id, CaseSignal.state)
-                .join(Case, Case.id == CaseSignal.case_id)
-                .where(CaseSignal.signal_id.in_(ids))
+            for signal_id, case_number, link_state in session.execute(
+                select(CaseSignal.signal_id, CaseSignal.case_id, CaseSignal.state).where(
+                    CaseSignal.signal_id.in_(ids)
+                )
             ):
-                cases[signal_id][case_id] = link_state
+                cases[signal_id][self.refs.of(session, case_number)] = link_state
             reports: dict[int, dict[str, str]] = {i: {} for i in ids}
             for signal_id, platform, outcome in session.execute(
                 select(Match.signal_id, Platform.name, Feedback.outcome)

@@ -6,7 +6,7 @@ from typing import TypeVar
 from fastapi import APIRouter, status
 
 from service.deps import CaseKey, ClientAddress, Services, ServicesDep
-from service.errors import Unauthorized
+from service.errors import Throttled, Unauthorized
 from service.repository.cases import CaseStatus
 from service.schemas import CaseStatusOut, HashList, NewCaseOut, error_responses
 from service.validation import parse_hashes
@@ -73,12 +73,14 @@ def withdraw_case(
 def _with_key(
     services: Services, case_id: str, key: str, client: str, action: Callable[[], T]
 ) -> T:
-    """Run a keyed action, counting wrong keys per case and per client."""
-    throttle = services.key_throttle
-    scopes = (f"case:{case_id}", f"client:{client}")
-    throttle.check(*scopes)
+    """Run a keyed action; a wrong key is counted per case and per client (`throttle`).
+
+    The key is always checked first: the right key works whatever others sent.
+    """
     try:
         return action()
     except Unauthorized:
-        throttle.fail(*scopes)
+        wait = services.key_throttle.fail(f"case:{case_id}", f"client:{client}")
+        if wait is not None:
+            raise Throttled(retry_after=wait) from None
         raise

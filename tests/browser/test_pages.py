@@ -40,6 +40,7 @@ SCREENSHOTS = Path(
 class Live:
     url: str
     platform_key: str
+    second_key: str  # another platform's, with the feedback scope: disputes need two
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +49,27 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data = root / "data"
     data.mkdir()
     env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Web Test"], env)
-    issued = run_cli(
-        [str(BIN / "hashbank-admin"), "key", "issue", "Web Test", "-s", "match", "-s", "feedback"],
-        env,
-    )
-    key = issued.stdout.strip().splitlines()[-1]
+    keys = []
+    for platform in ("Web Test", "Second Platform"):
+        run_cli([str(BIN / "hashbank-admin"), "platform", "add", platform], env)
+        issued = run_cli(
+            [
+                str(BIN / "hashbank-admin"),
+                "key",
+                "issue",
+                platform,
+                "-s",
+                "match",
+                "-s",
+                "feedback",
+            ],
+            env,
+        )
+        keys.append(issued.stdout.strip().splitlines()[-1])
     with Server(data, root / "server.log") as server:
-        yield Live(server.url, key)
+        yield Live(server.url, *keys)
     log = (root / "server.log").read_text()
-    assert key not in log
+    assert not any(key in log for key in keys)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +124,7 @@ def _matches(live: Live, path: Path) -> int:
     return len(_match_ids(live, path))
 
 
-def _match_ids(live: Live, path: Path) -> list[str]:
+def _match_ids(live: Live, path: Path, key: str | None = None) -> list[str]:
     """Re-encode and shrink `path`, hash it as a platform would, and ask the API."""
     copy = io.BytesIO()
     with Image.open(path) as im:
@@ -122,7 +134,9 @@ def _match_ids(live: Live, path: Path) -> list[str]:
     variants = PDQ_ALGORITHM.compute_dihedral(load_image(copy.getvalue()))
     item = {"algorithm": "pdq", "hash": variants[0].hex, "variants": [v.hex for v in variants[1:]]}
     r = httpx.post(
-        f"{live.url}/v1/match", json={"items": [item]}, headers={"X-API-Key": live.platform_key}
+        f"{live.url}/v1/match",
+        json={"items": [item]},
+        headers={"X-API-Key": key or live.platform_key},
     )
     assert r.status_code == 200, r.text
     return [m["match_id"] for m in r.json()["results"][0]["matches"]]
@@ -230,6 +244,34 @@ def test_status_add_and_withdraw(browser: Browser, live: Live, photos: list[Path
     _screenshot(page, "case-withdrawn")
     for photo in photos[6:9]:
         assert _matches(live, photo) == 0
+    page.close()
+
+
+def test_a_paused_image_is_explained(browser: Browser, live: Live, photos: list[Path]) -> None:
+    page = browser.new_page()
+    case_id, key = _create(page, live, photos[9:11])
+    for platform_key in (live.platform_key, live.second_key):
+        found = _match_ids(live, photos[9], platform_key)
+        r = httpx.post(
+            f"{live.url}/v1/feedback",
+            json={"match_id": found[0], "outcome": "not_violating"},
+            headers={"X-API-Key": platform_key},
+        )
+        assert r.status_code == 200, r.text
+    page.goto(f"{live.url}/case")
+    page.fill("#case-id-input", case_id)
+    page.fill("#case-key-input", key)
+    page.click("#open button[type=submit]")
+    page.wait_for_selector("#status:not(.hidden)")
+    rows = page.locator("#hashes tr")
+    expect(rows).to_have_count(2)
+    assert rows.nth(0).locator("td").nth(2).inner_text().startswith("Paused")
+    assert rows.nth(1).locator("td").nth(2).inner_text().startswith("Active")
+    help_text = page.locator("#disputed-help")
+    expect(help_text).to_be_visible()
+    assert "What you can do" in help_text.inner_text()
+    expect(page.locator("#retired-help")).to_be_hidden()
+    _screenshot(page, "case-paused")
     page.close()
 
 

@@ -51,6 +51,7 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "debug",
+                "--no-proxy-headers",  # as scripts/serve: HASHBANK_TRUSTED_PROXIES decides
             ],
             env=self.env,
             stdout=log,

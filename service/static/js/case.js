@@ -71,6 +71,10 @@ function show(status) {
     cell(tr, when(o.reported_at));
     return tr;
   }));
+  const states = new Set(status.hashes.map((h) => h.state));
+  const retired = states.has("retired");
+  $("disputed-help").classList.toggle("hidden", !(states.has("disputed") || retired));
+  $("retired-help").classList.toggle("hidden", !retired);
   $("no-outcomes").classList.toggle("hidden", status.outcomes.length > 0);
   $("outcomes-table").classList.toggle("hidden", status.outcomes.length === 0);
   const open = status.state === "active";

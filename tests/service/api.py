@@ -1,0 +1,53 @@
+"""Calls to the service's API that the service tests share (through `TestClient`)."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+
+def case(client: TestClient, *values: str) -> tuple[str, str]:
+    r = client.post("/v1/cases", json={"hashes": [{"algorithm": "pdq", "hash": v} for v in values]})
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], r.json()["case_key"]
+
+
+def match(client: TestClient, key: str, value: str) -> list[dict[str, Any]]:
+    r = client.post(
+        "/v1/match",
+        json={"items": [{"algorithm": "pdq", "hash": value}]},
+        headers={"X-API-Key": key},
+    )
+    assert r.status_code == 200, r.text
+    matches: list[dict[str, Any]] = r.json()["results"][0]["matches"]
+    return matches
+
+
+def report(client: TestClient, key: str, match_id: str, outcome: str) -> None:
+    r = client.post(
+        "/v1/feedback", json={"match_id": match_id, "outcome": outcome}, headers={"X-API-Key": key}
+    )
+    assert r.status_code == 200, r.text
+
+
+def feed(client: TestClient, key: str, cursor: str = "0", limit: int = 500) -> dict[str, Any]:
+    r = client.get(
+        "/v1/hashes/changes", params={"cursor": cursor, "limit": limit}, headers={"X-API-Key": key}
+    )
+    assert r.status_code == 200, r.text
+    page: dict[str, Any] = r.json()
+    return page
+
+
+def stopncii(key: str) -> dict[str, str]:
+    return {"Ocp-Apim-Subscription-Key": key, "x-functions-key": key}
+
+
+def case_of_images(client: TestClient, *images: list[str]) -> tuple[str, str]:
+    hashes = [
+        {"algorithm": "pdq", "hash": v, "image": i}
+        for i, values in enumerate(images)
+        for v in values
+    ]
+    r = client.post("/v1/cases", json={"hashes": hashes})
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], r.json()["case_key"]
