@@ -112,8 +112,8 @@ class ChangeFollower:
     def _run(self) -> None:
         try:
             self.load()
-        except Exception:
-            log.exception("index load failed; the worker stays not-ready")
+        except Exception as exc:  # a traceback could carry SQL parameters: hash values
+            log.error("index load failed (%s); the worker stays not-ready", type(exc).__name__)
             return
         last_snapshot = time.monotonic()
         while not self._stop.wait(self.interval):

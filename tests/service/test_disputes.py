@@ -150,6 +150,18 @@ def test_a_dispute_suspends_the_picture_only_in_the_cases_holding_it(
     assert listed[a[0]].via == []
     assert listed[a[0]].reports == {"Platform A": "not_violating", "Platform B": "not_violating"}
     assert listed[a[2]].via == [listed[a[0]].signal_id]
+    env = {"HASHBANK_DATA_DIR": str(services.settings.data_dir), "COLUMNS": "250"}
+    listed_cli = CliRunner().invoke(admin_app, ["dispute", "list"], env=env)
+    assert listed_cli.exit_code == 0, listed_cli.output
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in listed_cli.output.splitlines()
+        if "pdq" in line
+    ]
+    by_id = {row[0]: row for row in rows}
+    direct, sibling = by_id[str(listed[a[0]].signal_id)], by_id[str(listed[a[2]].signal_id)]
+    assert direct[4:6] == ["Platform A: not_violating, Platform B: not_violating", "-"]
+    assert sibling[5] == str(listed[a[0]].signal_id)  # via: the dispute that carried it
     with pytest.raises(ApiError) as refused:
         disputes.reinstate(listed[a[2]].signal_id)  # a sibling: decide on its dispute
     assert refused.value.code == "sibling_of_dispute"
