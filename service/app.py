@@ -11,8 +11,9 @@ from service.db import Database
 from service.deps import Services
 from service.errors import install_error_handlers
 from service.indexes import IndexSet
-from service.limits import BodySizeLimit
+from service.limits import BodyDeadline, BodyLimits
 from service.matching import Matcher
+from service.openapi import with_body_statuses
 from service.repository.cases import CaseRepository
 from service.repository.exchange import ExchangeRepository
 from service.repository.matches import MatchRepository
@@ -21,6 +22,7 @@ from service.routes import cases, exchange, health, pages, platform, stopncii
 from service.settings import Settings
 from service.sync import ChangeFollower
 from service.throttle import FailureThrottle
+from service.unhandled import UnhandledErrors
 
 JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is ~700 kB
 
@@ -78,10 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",))
+    deadline = BodyDeadline(
+        settings.body_idle_timeout_seconds, settings.body_timeout_seconds, settings.body_min_rate
+    )
+    app.add_middleware(
+        BodyLimits, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",), deadline=deadline
+    )
     for module in (cases, platform, exchange, stopncii, health, pages):
         app.include_router(module.router)
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(pages.BrowserHeaders)
+    app.add_middleware(UnhandledErrors)  # outermost: whatever the rest raises
+    app.openapi = with_body_statuses(app)  # type: ignore[method-assign]
     logging.getLogger("hashbank").setLevel(logging.INFO)
     return app

@@ -4,13 +4,13 @@ Every error response is `{"error": {"code": ..., "message": ..., "details": [...
 Domain exceptions from `hashing` and `index` carry no HTTP; this module decides.
 """
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
 
 from hashing.errors import (
     HashingError,
@@ -20,8 +20,7 @@ from hashing.errors import (
     UnknownAlgorithm,
     UnreadableImage,
 )
-
-log = logging.getLogger("hashbank.errors")
+from service.json_body import explain, syntax_reason
 
 
 class ApiError(Exception):
@@ -80,8 +79,15 @@ def _respond(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+_FASTAPI_PARSE_FAILED = "There was an error parsing the body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every error through the one shape; never echo request bodies back."""
+    """Route every error through the one shape; never echo request bodies back.
+
+    Exceptions nothing here handles are answered by `service.unhandled.UnhandledErrors`
+    (a 500 in the same shape, the connection kept usable).
+    """
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -97,29 +103,69 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        # FastAPI hands a body it did not read as JSON (no or another Content-Type)
+        # to the model as bytes: say what to send rather than "not a dictionary".
+        if isinstance(exc.body, bytes | bytearray) and exc.body:
+            return _respond(
+                415,
+                "unsupported_media_type",
+                "send the request body as JSON, with Content-Type: application/json",
+            )
+        syntax = next((err for err in errors if err.get("type") == "json_invalid"), None)
+        if syntax is not None:
+            loc = tuple(syntax.get("loc", ()))
+            reason = syntax_reason(
+                str(syntax.get("ctx", {}).get("error", "")), loc[1] if len(loc) > 1 else None
+            )
+            return _respond(
+                422,
+                "malformed_json",
+                "request body is not valid JSON",
+                [{"location": "body", "reason": reason}],
+            )
         # Pydantic's "input" field would echo hash values and keys: report location and reason only.
         details = [
             {"location": ".".join(str(p) for p in err.get("loc", ())), "reason": err.get("msg", "")}
-            for err in exc.errors()
+            for err in errors
         ]
-        malformed = any(err.get("type") == "json_invalid" for err in exc.errors())
-        code, message = (
-            ("malformed_json", "request body is not valid JSON")
-            if malformed
-            else ("invalid_request", "request failed validation; see details")
-        )
-        return _respond(422, code, message, details)
+        return _respond(422, "invalid_request", "request failed validation; see details", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's bare 400 for a JSON body its parser refused: its cause says why.
+        if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_FAILED:
+            problem = explain(exc.__cause__)
+            details = [{"location": "body", "reason": problem.reason}]
+            return _respond(422, problem.code, problem.message, details)
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        headers = dict(exc.headers) if exc.headers else None
-        return _respond(exc.status_code, code, str(exc.detail), headers=headers)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
+        return _respond(exc.status_code, code, str(exc.detail), headers=headers or None)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Log the type only: messages and tracebacks can carry request data.
-        log.error("unhandled %s", type(exc).__name__)
-        return _respond(500, "internal_error", "the service failed; nothing was changed")
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path.
+
+    Starlette's own `Allow` names only the first route whose path matches, but
+    one path has a route per method (GET and DELETE on a case). Routes are asked
+    through their public `matches` only; mounts (the static files) answer every
+    method and say nothing.
+    """
+    routes: list[BaseRoute] = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(
+            route.matches(probe)[0] is Match.FULL
+            for route in routes
+            if not isinstance(route, Mount)
+        ):
+            allowed.append(method)
+    return allowed
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -105,7 +105,7 @@ class SubmitFeedbackIn(BaseModel):
         }
     )
 
-    count: int | None = None
+    count: Annotated[int | None, Field(strict=True, ge=0, le=1000)] = None
     hashFeedbacks: Annotated[list[StopNCIIFeedbackIn], Field(max_length=1000)]
 
 

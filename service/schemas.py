@@ -18,10 +18,14 @@ class HashIn(BaseModel):
 
     algorithm: Annotated[str, Field(max_length=16, description="pdq, phash or dhash")]
     hash: Annotated[str, Field(max_length=128, description="lowercase hex")]
-    quality: Annotated[int | None, Field(ge=0, le=100, description="PDQ quality, if known")] = None
+    # strict: the schema says integer, and pydantic's lax mode would take `false` as 0.
+    quality: Annotated[
+        int | None, Field(strict=True, ge=0, le=100, description="PDQ quality, if known")
+    ] = None
     image: Annotated[
         int | None,
         Field(
+            strict=True,
             ge=0,
             le=9999,
             description="Which image of this request the hash is of (0, 1, ...): the match "

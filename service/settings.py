@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     max_match_batch: int = 1000
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 100_000_000
+    body_idle_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest wait for the next piece of a request body; then 408."
+    )
+    body_timeout_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="A request body must arrive within this many seconds plus one second per "
+        "`body_min_rate` bytes received (Apache mod_reqtimeout's rule); a slower one gets 408 "
+        "and its connection is closed.",
+    )
+    body_min_rate: float = Field(500.0, gt=0, description="Bytes per second; see above.")
 
     index_kind: Literal["auto", "flat", "mih"] = "auto"
     sync_interval_seconds: float = Field(

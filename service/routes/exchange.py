@@ -19,7 +19,8 @@ def changes(
     cursor: Annotated[
         str,
         Query(
-            max_length=20,
+            # 18 digits stay below 2**63, the largest sequence number the database holds.
+            max_length=18,
             pattern=r"^[0-9]+$",
             description="`next_cursor` of the last page you applied; `0` for the whole list",
         ),

@@ -72,7 +72,10 @@ _IMAGE_BODY = {
 
 
 @router.post(
-    "/match/image", response_model=ImageMatchResponse, responses=_ERRORS, openapi_extra=_IMAGE_BODY
+    "/match/image",
+    response_model=ImageMatchResponse,
+    responses={**_ERRORS, **error_responses(400)},  # 400: a multipart body that does not parse
+    openapi_extra=_IMAGE_BODY,
 )
 async def match_image(
     request: Request, caller: MatchCaller, services: ServicesDep

@@ -40,6 +40,9 @@ _STATUS: dict[str, StopNCIIStatus] = {
 _REPORTED = {"removed": "Blocked", "not_violating": "NotBlocked", "pending_review": "PendingReview"}
 _OUTCOME = {value: outcome for outcome, value in _REPORTED.items()}
 
+# 9999-12-31T23:59:59Z: a datetime holds no later second.
+LATEST_TIMESTAMP = 253_402_300_799
+
 FetchCaller = Annotated[Caller, stopncii_caller("sync")]
 FeedbackCaller = Annotated[Caller, stopncii_caller("feedback")]
 
@@ -48,9 +51,10 @@ FeedbackCaller = Annotated[Caller, stopncii_caller("feedback")]
 def fetch_hashes(
     caller: FetchCaller,
     services: ServicesDep,
-    startTimestamp: Annotated[int, Query(ge=0, le=2**40)] = 10,  # noqa: N803 (their names)
+    startTimestamp: Annotated[int, Query(ge=0, le=LATEST_TIMESTAMP)] = 10,  # noqa: N803 (their names)
     pageSize: Annotated[int, Query(ge=1, le=1000)] = 800,  # noqa: N803
-    nextPageToken: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,  # noqa: N803
+    # 18 digits stay below 2**63, the largest sequence number the database holds.
+    nextPageToken: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$")] = None,  # noqa: N803
 ) -> FetchHashesOut:
     """PDQ hashes changed at or after `startTimestamp` (Unix seconds), paged.
 

@@ -1,0 +1,209 @@
+"""What a live server does with hostile HTTP, on raw sockets: errors keep the connection,
+logs keep quiet, oversized and slow bodies are cut off (issue 14)."""
+
+import random
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from service.app import JSON_BODY_LIMIT
+from tests.e2e.server import BIN, Server, run_cli, service_env
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+def _key(data: Path, scope: str) -> str:
+    env = service_env(data)
+    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Partner"], env)
+    issued = run_cli([str(BIN / "hashbank-admin"), "key", "issue", "Partner", "-s", scope], env)
+    assert issued.returncode == 0, issued.stderr
+    return issued.stdout.strip().splitlines()[-1]
+
+
+def _connect(server: Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+def _read_response(sock: socket.socket) -> Response:
+    """One response with a Content-Length body (all this service sends)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside a response body"
+        body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def _get(sock: socket.socket, path: str, key: str) -> Response:
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: hashbank\r\nX-API-Key: {key}\r\n"
+        f"Ocp-Apim-Subscription-Key: {key}\r\nx-functions-key: {key}\r\n\r\n".encode()
+    )
+    return _read_response(sock)
+
+
+def _closed(sock: socket.socket, within: float = 5) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    base = tmp_path_factory.mktemp("hardening")
+    data = base / "data"
+    data.mkdir()
+    key = _key(data, "sync")
+    with Server(data, base / "server.log") as server:
+        yield server, key
+
+
+def test_an_unhandled_error_keeps_the_connection_and_logs_only_type_and_route(
+    live: tuple[Server, str],
+) -> None:
+    server, key = live
+    # A table the feed reads goes missing under the running server: the query fails in
+    # SQLite, whose error carries the SQL statement and its parameters.
+    db = sqlite3.connect(server.data_dir / "hashbank.db")
+    db.execute("ALTER TABLE feedback RENAME TO feedback_gone")
+    db.commit()
+    try:
+        with _connect(server) as sock:
+            status, headers, body = _get(sock, "/stopncii/v1/FetchHashes", key)
+            assert status == 500
+            assert body == (
+                b'{"error":{"code":"internal_error","message":'
+                b'"the service failed; nothing was changed","details":[]}}'
+            )
+            assert headers.get("connection") != "close"
+            # The same connection goes on: an error reply, a bounds error, a 404, a success.
+            assert _get(sock, "/stopncii/v1/FetchHashes", key)[0] == 500
+            assert _get(sock, "/stopncii/v1/FetchHashes?startTimestamp=253402300800", key)[0] == 422
+            assert _get(sock, "/v1/hashes/changes?cursor=9223372036854775808", key)[0] == 422
+            assert _get(sock, "/nowhere", key)[0] == 404
+            assert _get(sock, "/healthz", key)[:1] == (200,)
+    finally:
+        db.execute("ALTER TABLE feedback_gone RENAME TO feedback")
+        db.commit()
+        db.close()
+    log = server.log_path.read_text()
+    assert log.count("unhandled OperationalError in GET /stopncii/v1/FetchHashes") == 2
+    for leak in ("Traceback", "SELECT", "no such table", "sqlalchemy", key):
+        assert leak not in log, leak
+
+
+def test_chunked_json_over_the_limit_gets_413_and_the_connection_closes(
+    live: tuple[Server, str],
+) -> None:
+    server, _ = live
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /v1/match HTTP/1.1\r\nHost: hashbank\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"[" + b" " * 65534 + b"]"
+        try:
+            for _ in range(JSON_BODY_LIMIT // len(chunk) + 2):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and hung up while the rest was still on its way
+        status, headers, body = _read_response(sock)
+        assert status == 413
+        assert b'"code":"too_large"' in body
+        assert headers["connection"] == "close"
+        assert _closed(sock)
+
+
+def _slow_server(base: Path) -> tuple[str, Server]:
+    data = base / "data"
+    data.mkdir()
+    key = _key(data, "match")  # the image route checks the key before it reads the body
+    return key, Server(
+        data,
+        base / "server.log",
+        HASHBANK_BODY_TIMEOUT_SECONDS="2",
+        HASHBANK_BODY_IDLE_TIMEOUT_SECONDS="1",
+        HASHBANK_BODY_MIN_RATE="500",
+    )
+
+
+def _post_head(
+    path: str, length: int, content_type: str = "application/json", key: str = ""
+) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: hashbank\r\nContent-Type: {content_type}\r\n"
+        f"X-API-Key: {key}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def test_slow_bodies_get_408_and_are_disconnected(tmp_path: Path) -> None:
+    key, server = _slow_server(tmp_path)
+    with server, ExitStack() as sockets:
+        # 50 clients trickle a byte every 0.5 s (never idle for 1 s): the 2 s budget runs out.
+        trickling = []
+        for i in range(50):
+            sock = sockets.enter_context(_connect(server))
+            path = "/v1/match/image" if i % 5 == 0 else "/v1/cases"  # streamed and JSON bodies
+            kind = "image/png" if i % 5 == 0 else "application/json"
+            sock.sendall(_post_head(path, 1000, kind, key))
+            trickling.append(sock)
+        started = time.monotonic()
+        answered: dict[int, float] = {}
+        while len(answered) < len(trickling) and time.monotonic() - started < 15:
+            for i, sock in enumerate(trickling):
+                if i in answered:
+                    continue
+                try:
+                    sock.sendall(b"{")
+                except (BrokenPipeError, ConnectionResetError):
+                    answered[i] = time.monotonic() - started
+                    continue
+                sock.settimeout(0.005)
+                try:
+                    if sock.recv(1, socket.MSG_PEEK):
+                        answered[i] = time.monotonic() - started
+                except TimeoutError:
+                    pass
+            time.sleep(0.5)
+        assert len(answered) == 50, f"{50 - len(answered)} slow bodies still open after 15 s"
+        assert max(answered.values()) < 6
+        for sock in trickling:
+            sock.settimeout(5)
+            status, headers, body = _read_response(sock)
+            assert status == 408
+            assert b'"code":"request_timeout"' in body
+            assert headers["connection"] == "close"
+            assert _closed(sock)
+
+        # A body that stops arriving is cut after the idle timeout, well before the budget.
+        with _connect(server) as sock:
+            sock.sendall(_post_head("/v1/cases", 100) + b'{"hashes": ')
+            before = time.monotonic()
+            assert _read_response(sock)[0] == 408
+            assert 0.8 < time.monotonic() - before < 1.9
+            assert _closed(sock)
+
+        # A prompt body on the same server is unaffected, and keeps its connection.
+        with _connect(server) as sock:
+            value = random.Random(14).randbytes(32).hex().encode()
+            body = b'{"hashes": [{"algorithm": "pdq", "hash": "' + value + b'"}]}'
+            sock.sendall(_post_head("/v1/cases", len(body)) + body)
+            assert _read_response(sock)[0] == 201
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hashbank\r\n\r\n")
+            assert _read_response(sock)[0] == 200
