@@ -32,6 +32,16 @@ class Settings(BaseSettings):
         "and its connection is closed.",
     )
     body_min_rate: float = Field(500.0, gt=0, description="Bytes per second; see above.")
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A request's line and headers must arrive within this many seconds of the "
+        "connection opening or of its previous response; needs uvicorn --http "
+        "service.header_limits:HeaderLimitsProtocol.",
+    )
+    max_header_bytes: int = Field(
+        64 * 1024, gt=0, description="Largest request line and headers; more gets 431 (same)."
+    )
 
     index_kind: Literal["auto", "flat", "mih"] = "auto"
     sync_interval_seconds: float = Field(

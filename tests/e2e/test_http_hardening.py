@@ -6,7 +6,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,68 @@ def test_slow_bodies_get_408_and_are_disconnected(tmp_path: Path) -> None:
             assert _read_response(sock)[0] == 201
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hashbank\r\n\r\n")
             assert _read_response(sock)[0] == 200
+
+
+def _read_all(sock: socket.socket, within: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes, and how long that took."""
+    sock.settimeout(within)
+    started, data = time.monotonic(), b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data, time.monotonic() - started
+
+
+def test_slow_or_huge_headers_are_cut_off_by_the_header_limits_protocol(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    server = Server(
+        data,
+        tmp_path / "server.log",
+        UVICORN_HTTP="service.header_limits:HeaderLimitsProtocol",
+        HASHBANK_HEADER_TIMEOUT_SECONDS="1",
+    )
+    with server, ExitStack() as sockets:
+        # 20 clients send a header byte every 0.3 s; one opens and says nothing.
+        slow = [sockets.enter_context(_connect(server)) for _ in range(20)]
+        silent = sockets.enter_context(_connect(server))
+        request = b"GET /healthz HTTP/1.1\r\nHost: hashbank\r\nX-Pad: " + b"a" * 100
+        started = time.monotonic()
+        for i in range(12):
+            for sock in slow:
+                with suppress(BrokenPipeError, ConnectionResetError):
+                    sock.sendall(request[i : i + 1])
+            time.sleep(0.3)
+        for sock in slow:
+            answer, _ = _read_all(sock, 5)
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert answer.endswith(
+                b'"code":"request_timeout","message":"request headers arrived '
+                b'too slowly","details":[]}}'
+            )
+        assert _read_all(silent, 5)[0] == b""  # nothing to answer: just closed
+        assert time.monotonic() - started < 8
+
+        # Between requests too: a keep-alive connection's next headers have the same deadline.
+        with _connect(server) as sock:
+            for _ in range(3):  # prompt requests, with pauses under the deadline, go on
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hashbank\r\n\r\n")
+                assert _read_response(sock)[0] == 200
+                time.sleep(0.5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: ")
+            answer, waited = _read_all(sock, 5)
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert waited < 2
+
+        with _connect(server) as sock:  # a large body in the headers' reads is no header
+            body = b" " * 300_000 + b"{}"
+            sock.sendall(_post_head("/v1/cases", len(body)) + body)
+            assert _read_response(sock)[0] == 422
+
+        with _connect(server) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hashbank\r\nX-Pad: " + b"a" * 70_000)
+            answer, _ = _read_all(sock, 5)
+            assert answer.startswith(b"HTTP/1.1 431 ")
+            assert b'"code":"headers_too_large"' in answer
