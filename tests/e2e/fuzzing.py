@@ -62,6 +62,7 @@ def run_schemathesis(
     max_time: float | None = None,
 ) -> FuzzRun:
     """`st run` against `url`; with `key`, in every header the API reads keys from."""
+    report_dir = report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     args = [
         str(BIN / "schemathesis"),
@@ -84,8 +85,13 @@ def run_schemathesis(
         for header in ("X-API-Key", "Ocp-Apim-Subscription-Key", "x-functions-key"):
             args += ["-H", f"{header}: {key}"]
     with open(report_dir / "output.txt", "w") as output:
-        done = subprocess.run(
-            args, stdout=output, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        done = subprocess.run(  # in report_dir: its example cache (.schemathesis/) goes there
+            args,
+            cwd=report_dir,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
         )
     reports = sorted(report_dir.glob("json-*.json"))
     hars = sorted(report_dir.glob("har-*.json"))

@@ -51,7 +51,11 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "debug",
-                "--no-proxy-headers",  # as scripts/serve: HASHBANK_TRUSTED_PROXIES decides
+                # As scripts/serve: HASHBANK_TRUSTED_PROXIES decides the client address,
+                # and request headers have a deadline.
+                "--no-proxy-headers",
+                "--http",
+                "service.header_limits:HeaderLimitsProtocol",
             ],
             env=self.env,
             stdout=log,

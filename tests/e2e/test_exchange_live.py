@@ -68,10 +68,15 @@ def test_real_stopncii_client_fetches_withdrawals_and_reports(tmp_path: Path) ->
         assert len(fetched) == len(set(fetched)) == 900  # every active hash exactly once
         owner = {v: case_id for case_id, (_, values) in cases.items() for v in values}
         assert set(fetched) == set(owner)
+        ref_of: dict[str, str] = {}  # case id -> the partners' reference for it
         for rec in records:
             assert rec.signalType == StopNCIISignalType.ImagePDQ
             assert rec.hashStatus == StopNCIICaseStatus.Active
-            assert rec.caseNumbers == {owner[rec.hashValue]: StopNCIICaseStatus.Active}
+            ((ref, state),) = rec.caseNumbers.items()
+            assert state == StopNCIICaseStatus.Active
+            assert ref.startswith("r_"), "partners get a reference, never the case id"
+            assert ref_of.setdefault(owner[rec.hashValue], ref) == ref, "one per case"
+        assert len(set(ref_of.values())) == len(cases)
         checkpoint = pages[-1].nextSetTimestamp
 
         withdrawn_id = next(iter(cases))
@@ -86,7 +91,7 @@ def test_real_stopncii_client_fetches_withdrawals_and_reports(tmp_path: Path) ->
         latest = {r.hashValue: r for r in later}  # a later record replaces an earlier one
         for value in withdrawn_values:
             assert latest[value].hashStatus == StopNCIICaseStatus.Withdrawn
-            assert latest[value].caseNumbers == {withdrawn_id: StopNCIICaseStatus.Withdrawn}
+            assert latest[value].caseNumbers == {ref_of[withdrawn_id]: StopNCIICaseStatus.Withdrawn}
         assert not any(
             rec.hashStatus == StopNCIICaseStatus.Withdrawn
             for v, rec in latest.items()

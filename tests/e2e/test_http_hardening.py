@@ -227,7 +227,6 @@ def test_slow_or_huge_headers_are_cut_off_by_the_header_limits_protocol(tmp_path
     server = Server(
         data,
         tmp_path / "server.log",
-        UVICORN_HTTP="service.header_limits:HeaderLimitsProtocol",
         HASHBANK_HEADER_TIMEOUT_SECONDS="1",
     )
     with server, ExitStack() as sockets:
