@@ -81,6 +81,8 @@ pixels and so the same PDQ hashes. Numbers below are the module's constants.
    image. Queried only: a survivor's own picture needs no such form.
 """
 
+import itertools
+
 import numpy as np
 from PIL import Image
 
@@ -179,10 +181,11 @@ def _cell_sums(values: np.ndarray, side: int) -> np.ndarray:
     n = values.shape[0]
     units = np.arange(side + 1) * n
     whole, part = units // side, units % side  # S(u) = side * (pixels before u // side) + ...
-    # The pixels before each whole[j]: sums of the blocks between them (one pass), accumulated.
-    starts = whole[:-1]
-    blocks = np.add.reduceat(values, starts, axis=0, dtype=np.int64)
-    blocks[starts == whole[1:]] = 0  # reduceat gives a pixel, not 0, for an empty block
+    # The pixels before each whole[j]: sums of the blocks between them, accumulated. One
+    # sum per block, not np.add.reduceat, which first copies all of `values` as int64.
+    blocks = np.stack(
+        [values[a:b].sum(axis=0, dtype=np.int64) for a, b in itertools.pairwise(whole)]
+    )
     before = np.concatenate([np.zeros_like(blocks[:1]), np.cumsum(blocks, axis=0)])
     inside = np.minimum(whole, n - 1)  # at u = side * n the part is 0; any pixel will do
     shape = (-1,) + (1,) * (values.ndim - 1)

@@ -14,11 +14,21 @@ same pixels:
    approximates.
 4. Convert every mode to 8-bit RGB (`colour.to_rgb`).
 5. Apply the EXIF orientation, so the image is hashed as it is displayed.
+
+Steps 3 and 4 run together, a band of rows at a time (`colour.to_rgb(image,
+reduce)`), with exactly the pixels of converting first and reducing after:
+beyond the decoded image, loading needs only the small canonical result.
+`read_header` says from the header alone, before any pixel is decoded, how
+large the decoded and the canonical image will be, so that a service can
+budget its memory before it decodes.
 """
 
 import io
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -54,26 +64,92 @@ def reduction_factor(width: int, height: int) -> int:
     return factor
 
 
+@dataclass(frozen=True, slots=True)
+class ImageHeader:
+    """What `load_image` will make of an image, read from its header without decoding it."""
+
+    format: str  # Pillow's name for it: "JPEG", "PNG", "HEIF", ...
+    mode: str  # the mode the decoder produces, before conversion to RGB
+    size: tuple[int, int]  # width and height as declared
+    decoded_size: tuple[int, int]  # what the decoder produces: JPEGs at their DCT scale
+    canonical_size: tuple[int, int]  # of `load_image`'s result, before the EXIF orientation
+    # JPEG only: the DCT coefficient planes per declared pixel (1.5 for 4:2:0 colour, 3
+    # for 4:4:4) that libjpeg holds whole for progressive and multi-scan files, at any
+    # DCT scale; 0 for baseline JPEGs and every other format.
+    coefficient_planes: float
+
+    @property
+    def decoded_pixels(self) -> int:
+        return self.decoded_size[0] * self.decoded_size[1]
+
+    @property
+    def canonical_pixels(self) -> int:
+        return self.canonical_size[0] * self.canonical_size[1]
+
+
 def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open, guard, reduce, convert and orient an image; return it as 8-bit RGB.
 
     Raises `UnreadableImage` or `ImageTooLarge`; never anything else for bad input.
     """
     _register_extra_formats()
+    with _domain_errors(max_pixels), _open(source) as image:
+        _check_size(image, max_pixels)
+        orientation = _orientation(image)  # PNG: reads (decodes) the whole file for eXIf
+        remaining = _prepare(image)
+        image.load()
+        rgb = to_rgb(image, remaining)
+        if rgb is not image:
+            image.close()  # frees the decoded pixels now, not when the caller is done
+    transpose = EXIF_TRANSPOSE.get(orientation)
+    return rgb.transpose(transpose) if transpose is not None else rgb
+
+
+def read_header(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHeader:
+    """What `load_image(source, max_pixels=max_pixels)` will decode, without decoding it.
+
+    Raises what `load_image` raises before decoding: `ImageTooLarge` above
+    `max_pixels`, `UnreadableImage` for what is not an image. An image whose
+    pixels turn out to be damaged passes here and fails in `load_image`.
+    """
+    _register_extra_formats()
+    with _domain_errors(max_pixels), _open(source) as image:
+        _check_size(image, max_pixels)
+        size = image.size
+        remaining = _prepare(image)  # the orientation does not change the pixel counts
+        width, height = image.size
+        return ImageHeader(
+            format=image.format or "",
+            mode=image.mode,
+            size=size,
+            decoded_size=(width, height),
+            canonical_size=(-(-width // remaining), -(-height // remaining)),
+            coefficient_planes=_coefficient_planes(image),
+        )
+
+
+def _check_size(image: Image.Image, max_pixels: int) -> None:
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise UnreadableImage("image has no pixels")
+    if width * height > max_pixels:
+        raise ImageTooLarge(max_pixels, width, height)
+
+
+def _prepare(image: Image.Image) -> int:
+    """Ask the JPEG decoder to scale; return the reduction left for the box filter."""
+    width, height = image.size
+    factor = reduction_factor(width, height)
+    _draft(image, factor)
+    # What the decoder did not shrink, the box filter does.
+    return factor // max(1, round(width / image.size[0]))
+
+
+@contextmanager
+def _domain_errors(max_pixels: int) -> Iterator[None]:
+    """Turn what Pillow and its plugins raise for bad input into the domain errors."""
     try:
-        with _open(source) as image:
-            width, height = image.size
-            if width <= 0 or height <= 0:
-                raise UnreadableImage("image has no pixels")
-            if width * height > max_pixels:
-                raise ImageTooLarge(max_pixels, width, height)
-            orientation = _orientation(image)
-            factor = reduction_factor(width, height)
-            _draft(image, factor)
-            image.load()
-            # What the decoder did not shrink, the box filter does.
-            remaining = factor // max(1, round(width / image.size[0]))
-            rgb = to_rgb(image)
+        yield
     except (ImageTooLarge, UnreadableImage, FileNotFoundError, IsADirectoryError, PermissionError):
         raise  # the last three are about the path, not the image: callers word them
     except Image.DecompressionBombError:
@@ -81,10 +157,36 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
         raise ImageTooLarge(max_pixels) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
         raise UnreadableImage(_describe(exc)) from None
-    if remaining > 1:
-        rgb = rgb.reduce(remaining)
-    transpose = EXIF_TRANSPOSE.get(orientation)
-    return rgb.transpose(transpose) if transpose is not None else rgb
+
+
+def _coefficient_planes(image: Image.Image) -> float:
+    """JPEG files libjpeg decodes through a whole-image coefficient buffer (progressive
+    ones, and those whose first scan lacks some components): the components' sampling
+    factors summed relative to the largest. 0 for every other file."""
+    if not isinstance(image, JpegImagePlugin.JpegImageFile) or not image.layer:
+        return 0.0
+    if not image.info.get("progressive") and _first_scan_is_interleaved(image):
+        return 0.0
+    sampling = [(int(h), int(v)) for _, h, v, _ in image.layer]
+    h_max, v_max = max(h for h, _ in sampling), max(v for _, v in sampling)
+    return sum(h * v for h, v in sampling) / (h_max * v_max)
+
+
+def _first_scan_is_interleaved(image: JpegImagePlugin.JpegImageFile) -> bool:
+    """Does the first scan hold every component? Pillow stops reading the header right
+    after that scan's header: FF DA, its length (6 + 2 n), n, then 2 n + 3 bytes."""
+    components = len(image.layer)
+    length = 6 + 2 * components
+    fp = image.fp
+    if fp is None:
+        return False
+    end = fp.tell()
+    try:
+        fp.seek(end - length - 2)
+        head = fp.read(5)
+    finally:
+        fp.seek(end)
+    return head == b"\xff\xda" + length.to_bytes(2, "big") + bytes([components])
 
 
 def _open(source: ImageSource) -> Image.Image:

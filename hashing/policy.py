@@ -79,7 +79,10 @@ on the canonical RGB pixels plus PDQ, so the browser gets the same hashes as
 this module from the same pixels.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TypeVar
 
 from PIL import Image
 
@@ -106,6 +109,11 @@ QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
 MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 5)
 # PDQ as usual, but refusing below the clipped value form's own floor (hashing.forms).
 CLIPPED_PDQ = replace(PDQ_ALGORITHM, min_quality=CLIPPED_MIN_QUALITY)
+# A form of the image, made only when it is hashed (None: the image has no such form).
+# Made one at a time and dropped once hashed, the forms of a large image never all
+# sit in memory together.
+Form = Callable[[], Image.Image | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,18 +141,14 @@ class MatchPolicy:
         """
         trimmed = trim_borders(image) if self.trim else image
         hashes = [PDQ_ALGORITHM.compute(trimmed)]
-        crops = [centre_crop(trimmed, s) for s in self.crop_scales]
+        crops = [partial(centre_crop, trimmed, s) for s in self.crop_scales]
         if trimmed is not image:
             hashes.append(PDQ_ALGORITHM.compute(image))
             # What was trimmed may be part of the picture (a clear sky, a studio
             # backdrop): a cropped re-post is then a crop of the untrimmed image.
-            crops += [centre_crop(image, s) for s in self.crop_scales]
+            crops += [partial(centre_crop, image, s) for s in self.crop_scales]
         forms = [(PDQ_ALGORITHM, form) for form in crops + self._forms(trimmed)]
-        for pdq, form in forms + self._clipped(image):
-            try:
-                hashes.append(pdq.compute(form))
-            except LowQualityImage:
-                continue
+        hashes += _each_form(forms + self._clipped(image), PDQ.compute)
         return _distinct(hashes)
 
     def query_groups(self, image: Image.Image) -> list[list[Hash]]:
@@ -158,30 +162,27 @@ class MatchPolicy:
         """
         groups = [PDQ_ALGORITHM.compute_dihedral(image)]
         trimmed = trim_borders(image) if self.trim else image
-        forms = [trimmed] if trimmed is not image else []
-        forms += [centre_crop(trimmed, scale) for scale in self.query_crop_scales]
+        forms: list[Form] = [lambda: trimmed] if trimmed is not image else []
+        forms += [partial(centre_crop, trimmed, scale) for scale in self.query_crop_scales]
         forms += self._forms(trimmed)
-        block = content_block(image) if self.block else None
-        if block is not None and block.size != trimmed.size:
-            forms.append(block)
-        for pdq, form in [(PDQ_ALGORITHM, form) for form in forms] + self._clipped(image):
-            try:
-                groups.append(pdq.compute_dihedral(form))
-            except LowQualityImage:
-                continue
-        return groups
+        if self.block:
+            forms.append(partial(_block_of, image, trimmed.size))
+        pdq_forms = [(PDQ_ALGORITHM, form) for form in forms] + self._clipped(image)
+        return groups + _each_form(pdq_forms, PDQ.compute_dihedral)
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
         """All of `query_groups` as one list (up to 64 hashes): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
-    def _forms(self, trimmed: Image.Image) -> list[Image.Image]:
-        forms = [caption_band(trimmed), eroded_value(trimmed)] if self.forms else []
-        return [*forms, reduced(trimmed)] if self.reduced else forms
+    def _forms(self, trimmed: Image.Image) -> list[Form]:
+        forms: list[Form] = []
+        if self.forms:
+            forms += [partial(caption_band, trimmed), partial(eroded_value, trimmed)]
+        return [*forms, partial(reduced, trimmed)] if self.reduced else forms
 
-    def _clipped(self, image: Image.Image) -> list[tuple[PDQ, Image.Image]]:
+    def _clipped(self, image: Image.Image) -> list[tuple[PDQ, Form]]:
         """The clipped value form, with the PDQ that refuses it below its own floor."""
-        return [(CLIPPED_PDQ, clipped_value(image))] if self.clipped else []
+        return [(CLIPPED_PDQ, partial(clipped_value, image))] if self.clipped else []
 
     def accepts(self, distance: int) -> bool:
         """Step 5: the best distance between a stored hash and the query's hashes."""
@@ -209,3 +210,25 @@ def _distinct(hashes: list[Hash]) -> list[Hash]:
             seen.add(h.value)
             out.append(h)
     return out
+
+
+def _each_form(forms: list[tuple[PDQ, Form]], compute: Callable[[PDQ, Image.Image], T]) -> list[T]:
+    """`compute(pdq, form)` for each form in order, leaving out those below the quality floor."""
+    results: list[T] = []
+    for pdq, make in forms:
+        form = make()
+        if form is None:
+            continue
+        try:
+            results.append(compute(pdq, form))
+        except LowQualityImage:
+            continue
+        finally:
+            del form
+    return results
+
+
+def _block_of(image: Image.Image, trimmed_size: tuple[int, int]) -> Image.Image | None:
+    """The content block, unless it is the trimmed image again (step 4)."""
+    block = content_block(image)
+    return block if block is not None and block.size != trimmed_size else None

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from hashing import (
     MIN_SIDE,
@@ -16,10 +16,12 @@ from hashing import (
     ImageTooLarge,
     LowQualityImage,
     UnreadableImage,
+    colour,
     load_image,
     reduction_factor,
 )
 from hashing.colour import to_rgb
+from hashing.loading import read_header
 from tests.conftest import PDQ_REFERENCE
 
 pdq = PDQ_ALGORITHM
@@ -237,3 +239,95 @@ def test_exif_orientation_values_2_to_8(photo: Image.Image) -> None:
         loaded = load_image(encode(raw, "JPEG", quality=95, exif=exif.tobytes()))
         assert loaded.size == photo.size, orientation
         assert pdq_distance(loaded, photo) <= 10, orientation
+
+
+# --- memory: conversion a band at a time, the header read before decoding ----------------
+
+
+def _every_mode(photo: Image.Image, size: tuple[int, int]) -> list[Image.Image]:
+    """The photo in every mode load_image meets, alpha and wide ranges included."""
+    base = photo.resize(size)
+    rng = np.random.default_rng(3)
+    alpha = Image.fromarray(rng.integers(0, 256, size[::-1], dtype=np.uint8), "L")
+    grey = np.asarray(base.convert("L"))
+    images = [base.convert(mode) for mode in _PLAIN_MODES if mode not in ("I", "F")]
+    for mode in ("LA", "RGBA"):
+        images.append(base.convert(mode))
+        images[-1].putalpha(alpha)
+    palette = base.convert("P")
+    palette.info["transparency"] = 7
+    images += [
+        palette,
+        Image.fromarray(grey.astype(np.int32) * 300 - 5000),  # I, signed, beyond 16 bits
+        Image.fromarray((grey.astype(np.uint16) * 257).astype("<u2")),  # I;16
+        Image.fromarray(grey.astype(np.float32) / 255),  # F in 0..1
+    ]
+    nan = (grey.astype(np.float32) * 3.5).copy()
+    nan[::7, ::5] = np.nan  # F with holes: the range is over finite values only
+    images.append(Image.fromarray(nan))
+    return images
+
+
+@pytest.mark.parametrize("reduce", [1, 2, 4, 8])
+def test_banded_conversion_is_pixel_identical(
+    photo: Image.Image, reduce: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Odd sizes, so the last band and the last reduction block are partial.
+    for image in _every_mode(photo, (301, 203)):
+        whole = to_rgb(image, reduce)  # one band: convert everything, then reduce
+        monkeypatch.setattr(colour, "BAND_PIXELS", 301 * 5)  # bands of a few rows
+        banded = to_rgb(image, reduce)
+        monkeypatch.undo()
+        assert banded.mode == "RGB", image.mode
+        assert banded.size == (-(-301 // reduce), -(-203 // reduce)), image.mode
+        assert banded.tobytes() == whole.tobytes(), image.mode
+
+
+def test_banded_conversion_matches_converting_then_reducing(photo: Image.Image) -> None:
+    for image in _every_mode(photo, (257, 129)):
+        assert to_rgb(image, 4).tobytes() == to_rgb(image).reduce(4).tobytes(), image.mode
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "params"),
+    [
+        ("JPEG", (4000, 2510), {"quality": 80}),
+        ("JPEG", (3000, 2000), {"quality": 80, "progressive": True}),
+        ("PNG", (1100, 3000), {"compress_level": 1}),
+        ("WEBP", (700, 500), {"quality": 80}),
+    ],
+)
+def test_header_says_what_loading_will_decode(
+    photo: Image.Image,
+    fmt: str,
+    size: tuple[int, int],
+    params: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = encode(photo.resize(size), fmt, **params)
+    with monkeypatch.context() as patched:  # the header is read without decoding a pixel
+        patched.setattr(ImageFile.ImageFile, "load", _no_decoding)
+        header = read_header(data)
+    assert header.format == fmt
+    assert header.size == size
+    assert header.canonical_size == load_image(data).size
+    with Image.open(io.BytesIO(data)) as opened:
+        factor = reduction_factor(*size)
+        if fmt == "JPEG":  # decoded at the DCT scale
+            opened.draft("RGB", (size[0] // factor, size[1] // factor))
+        assert header.decoded_size == opened.size
+    progressive = params.get("progressive", False)
+    assert header.coefficient_planes == (1.5 if progressive else 0.0)  # 4:2:0 colour
+
+
+def _no_decoding(self: ImageFile.ImageFile) -> None:
+    raise AssertionError("read_header decoded pixels")
+
+
+def test_header_guards_like_loading() -> None:
+    with pytest.raises(ImageTooLarge):
+        read_header(png_bomb(12_000))
+    with pytest.raises(UnreadableImage):
+        read_header(b"hello, not an image")
+    with pytest.raises(UnreadableImage, match="empty"):
+        read_header(b"")
