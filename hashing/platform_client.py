@@ -33,6 +33,7 @@ from hashing.policy import MAX_QUERY_HASHES, query_hashes
 from hashing.registry import get_algorithm
 
 __all__ = [
+    "MAX_HASHES",
     "MAX_ITEMS",
     "Change",
     "ChangesPage",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 MAX_ITEMS = 1000  # per /v1/match request (the service's limit)
+# Hashes searched per /v1/match request, items and their variants together (the
+# service's default limit, HASHBANK_MAX_MATCH_HASHES): 128 images of 64 query hashes.
+MAX_HASHES = 8192
 MAX_VARIANTS = MAX_QUERY_HASHES - 1  # the other query hashes of one image (hashing.policy)
 START_CURSOR = "0"
 
@@ -147,15 +151,16 @@ class PlatformClient:
     def match_hashes(self, items: Sequence[str | MatchQuery]) -> list[MatchResult]:
         """Match hashes (a bare string is a PDQ hash without variants), one result per item.
 
-        Sent in requests of at most `MAX_ITEMS`; every item is checked first, so a
+        Sent in requests of at most `MAX_ITEMS` items and `MAX_HASHES` hashes (each
+        item's hash and its variants), in order; every item is checked first, so a
         malformed hash raises `InvalidHash`/`UnknownAlgorithm` before anything is sent.
         """
         if isinstance(items, str):
             raise TypeError("match_hashes takes a sequence of hashes, not one string")
         body = [_item(q if isinstance(q, MatchQuery) else MatchQuery(q)) for q in items]
         results: list[MatchResult] = []
-        for start in range(0, len(body), MAX_ITEMS):
-            chunk = body[start : start + MAX_ITEMS]
+        for start, end in _batches([1 + len(item["variants"]) for item in body]):
+            chunk = body[start:end]
             data = self._call("POST", "/v1/match", json={"items": chunk})
             with _response_shape():
                 page = [_match_result(r, start) for r in _field(data, "results", list)]
@@ -287,6 +292,19 @@ def _item(query: MatchQuery) -> dict[str, Any]:
         "variants": hashes[1:],
         "ref": query.ref,
     }
+
+
+def _batches(sizes: list[int]) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive runs of items with at most MAX_ITEMS items and
+    MAX_HASHES hashes each; `sizes` holds each item's hash count (at most MAX_HASHES)."""
+    start, hashes = 0, 0
+    for i, size in enumerate(sizes):
+        if i - start == MAX_ITEMS or hashes + size > MAX_HASHES:
+            yield start, i
+            start, hashes = i, 0
+        hashes += size
+    if start < len(sizes):
+        yield start, len(sizes)
 
 
 def _invalid(message: str, status: int = 200) -> ServiceError:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from index import IndexConfig
 from service.db import Database
+from service.decode_budget import DecodeBudget
 from service.deps import Services
 from service.errors import install_error_handlers
 from service.indexes import IndexSet
@@ -47,7 +48,16 @@ def build_services(settings: Settings) -> Services:
         matches=matches,
         exchange=ExchangeRepository(db, settings.dispute_min_platforms),
         follower=follower,
-        matcher=Matcher(indexes, matches, settings.max_match_batch, settings.max_image_pixels),
+        matcher=Matcher(
+            indexes,
+            matches,
+            max_batch=settings.max_match_batch,
+            max_hashes=settings.max_match_hashes,
+            max_image_pixels=settings.max_image_pixels,
+            budget=DecodeBudget(
+                settings.decode_pool_bytes, settings.max_decode_bytes, settings.decode_wait_seconds
+            ),
+        ),
         key_throttle=FailureThrottle(
             settings.key_failures_allowed, settings.key_failure_window_seconds
         ),

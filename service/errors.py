@@ -91,7 +91,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+        # Throttled and service.decode_budget.DecodeBusy say when to come back.
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return _respond(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(HashingError)

@@ -6,13 +6,21 @@ of its variants (dihedral hashes, and those of its border-trimmed form), the
 best distance per stored hash wins, PDQ hits are kept when the policy accepts
 that distance (other algorithms: their own threshold), and only hashes still
 active in the database are reported.
+
+A request is bounded by the hashes it searches (`max_hashes`: items and their
+variants), not only by its items, and an uploaded image is decoded only within
+the worker's decode budget (`service.decode_budget`).
 """
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from hashing import HashingError, get_algorithm, load_image
+from starlette.concurrency import run_in_threadpool
+
+from hashing import Hash, HashingError, get_algorithm, load_image
+from hashing.loading import read_header
 from hashing.policy import DEFAULT_POLICY, MatchPolicy
+from service.decode_budget import DecodeBudget, give_back_memory, image_cost
 from service.errors import ApiError
 from service.repository.matches import Hit, MatchRepository
 from service.validation import parse_one
@@ -47,18 +55,38 @@ class MatchItem(Protocol):
 
 class Matcher:
     def __init__(
-        self, searcher: Searcher, matches: MatchRepository, max_batch: int, max_image_pixels: int
+        self,
+        searcher: Searcher,
+        matches: MatchRepository,
+        *,
+        max_batch: int,
+        max_hashes: int,
+        max_image_pixels: int,
+        budget: DecodeBudget,
     ) -> None:
-        self.searcher, self.matches = searcher, matches
-        self.max_batch, self.max_image_pixels = max_batch, max_image_pixels
+        self.searcher, self.matches, self.budget = searcher, matches, budget
+        self.max_batch, self.max_hashes = max_batch, max_hashes
+        self.max_image_pixels = max_image_pixels
 
     def find(self, items: Sequence[MatchItem]) -> list[Hit]:
-        """Validate a batch and search the indexes: CPU only, no database."""
+        """Validate a batch and search the indexes: CPU only, no database.
+
+        At most `max_batch` items and `max_hashes` hashes (each item's hash and its
+        variants) per batch, else 413.
+        """
         if len(items) > self.max_batch:
             raise ApiError(
                 413,
                 "batch_too_large",
                 f"at most {self.max_batch} items per request, got {len(items)}",
+            )
+        searched = sum(1 + len(item.variants) for item in items)
+        if searched > self.max_hashes:
+            raise ApiError(
+                413,
+                "too_many_hashes",
+                f"at most {self.max_hashes:,} hashes (items and their variants) per request, "
+                f"got {searched:,}; send fewer items per request",
             )
         groups: dict[str, list[tuple[int, list[bytes]]]] = {}
         problems: list[dict[str, Any]] = []
@@ -89,11 +117,29 @@ class Matcher:
     ) -> list[list[dict[str, Any]]]:
         return self.record(platform_id, len(items), self.find(items))
 
-    def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
-        """Hash image bytes in memory (`hashing.policy`'s query hashes) and match them."""
-        image = load_image(data, max_pixels=self.max_image_pixels)
-        hashes = DEFAULT_POLICY.query_hashes(image)
-        del image
+    async def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
+        """Hash image bytes in memory (`hashing.policy`'s query hashes) and match them.
+
+        The header is read first (413 above `max_image_pixels`); the image's cost
+        is then reserved from the decode budget (413 if it alone is over the
+        per-image limit, 503 if no room comes in time) and given back once it is
+        hashed, before the search and the database. The work runs in threads.
+        """
+        header = await run_in_threadpool(read_header, data, max_pixels=self.max_image_pixels)
+        async with self.budget.reserve(image_cost(header, len(data))):
+            hashes = await run_in_threadpool(self._query_hashes, data)
+        return await run_in_threadpool(self._match_query, platform_id, hashes)
+
+    def _query_hashes(self, data: bytes) -> list[Hash]:
+        try:
+            # One expression: the canonical image is dropped as soon as it is hashed.
+            return DEFAULT_POLICY.query_hashes(load_image(data, max_pixels=self.max_image_pixels))
+        finally:
+            give_back_memory()
+
+    def _match_query(
+        self, platform_id: int, hashes: list[Hash]
+    ) -> tuple[list[dict[str, Any]], int]:
         hits = self._search(DEFAULT_POLICY.algorithm, [(0, [h.value for h in hashes])])
         recorded = self.matches.record(platform_id, hits)
         quality = hashes[0].quality or 0

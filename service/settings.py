@@ -19,8 +19,33 @@ class Settings(BaseSettings):
 
     max_hashes_per_case: int = 100
     max_match_batch: int = 1000
+    max_match_hashes: int = Field(
+        8192,
+        ge=1,
+        description="Most hashes one POST /v1/match searches: its items and their variants "
+        "(8,192: 128 images of 64 query hashes, or 1,000 items of 8 dihedral hashes).",
+    )
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 100_000_000
+    decode_pool_bytes: int = Field(
+        1024 * 1024 * 1024,
+        gt=0,
+        description="Per worker: the memory that images being decoded and hashed for "
+        "/v1/match/image may take together, estimated from their headers "
+        "(service.decode_budget). A request waits for room.",
+    )
+    max_decode_bytes: int = Field(
+        512 * 1024 * 1024,
+        gt=0,
+        description="The most one image may take to decode and hash (at most "
+        "decode_pool_bytes); a costlier one gets 413.",
+    )
+    decode_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long a request waits for room in the decode pool; then 503 with "
+        "Retry-After.",
+    )
     body_idle_timeout_seconds: float = Field(
         10.0, gt=0, description="Longest wait for the next piece of a request body; then 408."
     )

@@ -29,9 +29,13 @@ _INLINE_ITEMS = 8
 async def match_hashes(
     body: MatchRequest, caller: MatchCaller, services: ServicesDep
 ) -> JSONResponse:
-    """Match up to 1,000 hashes; each may carry the other 7 dihedral hashes of its image.
+    """Match up to 1,000 items and 8,192 hashes in all: each item is one image's hash and
+    up to 63 variants (its other query hashes, `hashing.policy.query_hashes`).
 
-    Every hit is recorded and gets a `match_id` to report feedback against.
+    A request that searches more hashes than that (each item's hash and its variants;
+    `HASHBANK_MAX_MATCH_HASHES`) gets 413 `too_many_hashes`, more items 413
+    `batch_too_large`. Every hit is recorded and gets a `match_id` to report feedback
+    against.
     """
     matcher, items = services.matcher, body.items
     if len(items) <= _INLINE_ITEMS:
@@ -74,7 +78,8 @@ _IMAGE_BODY = {
 @router.post(
     "/match/image",
     response_model=ImageMatchResponse,
-    responses={**_ERRORS, **error_responses(400)},  # 400: a multipart body that does not parse
+    # 400: a multipart body that does not parse; 503: the decode budget stayed full.
+    responses={**_ERRORS, **error_responses(400, 503)},
     openapi_extra=_IMAGE_BODY,
 )
 async def match_image(
@@ -83,12 +88,14 @@ async def match_image(
     """Hash an image in memory with hashbank's own hashing and match it.
 
     The bytes are read into memory only (never a temporary file), hashed, and
-    dropped; only the hashes and any matches remain.
+    dropped; only the hashes and any matches remain. Decoding is budgeted per
+    worker (`service.decode_budget`): an image that alone would take more memory
+    than `HASHBANK_MAX_DECODE_BYTES` gets 413 `image_too_large`; when the worker
+    is already decoding as much as it may, the request waits up to
+    `HASHBANK_DECODE_WAIT_SECONDS`, then gets 503 `busy` with Retry-After.
     """
     data = await read_image_body(request, services.settings.max_upload_bytes)
-    matches, quality = await run_in_threadpool(
-        services.matcher.match_image, caller.platform_id, data
-    )
+    matches, quality = await services.matcher.match_image(caller.platform_id, data)
     del data
     return ImageMatchResponse(matches=[MatchOut(**m) for m in matches], quality=quality)
 

@@ -13,6 +13,8 @@ import pytest
 
 from hashing import PDQ_ALGORITHM, InvalidHash, LowQualityImage, load_image
 from hashing.platform_client import (
+    MAX_HASHES,
+    MAX_ITEMS,
     Change,
     MatchQuery,
     PlatformClient,
@@ -43,6 +45,7 @@ class FakeHashbank:
     known: set[str] = field(default_factory=set)  # hashes that match (exactly)
     log: list[dict[str, Any]] = field(default_factory=list)  # the change feed, seq from 1
     max_batch: int = 1000
+    max_hashes: int = 8192
     requests: list[httpx.Request] = field(default_factory=list)
 
     def add(self, h: str, action: str = "add", state: str = "active") -> None:
@@ -81,6 +84,8 @@ class FakeHashbank:
         items = body["items"]
         if len(items) > self.max_batch:
             return error(413, "batch_too_large", f"at most {self.max_batch} items per request")
+        if sum(1 + len(item["variants"]) for item in items) > self.max_hashes:
+            return error(413, "too_many_hashes", f"at most {self.max_hashes} hashes per request")
         results = []
         for i, item in enumerate(items):
             assert set(item) == {"algorithm", "hash", "variants", "ref"}
@@ -136,6 +141,43 @@ def test_match_hashes_chunks_2500_items_into_3_requests(
     assert [r.ref for r in results] == [f"upload-{i}" for i in range(2500)]
     assert [r.index for r in results if r.matched] == [5, 1500, 2499]
     assert results[1500].matches[0].match_id == "m_500"  # the service's id, index is global
+
+
+def test_match_hashes_batches_by_hash_count_too(fake: FakeHashbank, client: PlatformClient) -> None:
+    # 300 images of 64 query hashes: 128 of them (8,192 hashes) per request, not 1,000.
+    queries = [
+        MatchQuery(hex_hash(i * 100), tuple(hex_hash(i * 100 + v) for v in range(1, 64)))
+        for i in range(300)
+    ]
+    fake.known = {hex_hash(250 * 100 + 63)}  # the last variant of image 250
+
+    results = client.match_hashes(queries)
+
+    sent = [json.loads(b)["items"] for b in fake.bodies]
+    assert [len(items) for items in sent] == [128, 128, 44]
+    assert all(sum(1 + len(i["variants"]) for i in items) <= MAX_HASHES for items in sent)
+    assert [r.index for r in results] == list(range(300))
+    assert [r.index for r in results if r.matched] == [250]
+
+
+def test_match_hashes_fills_requests_with_mixed_items(
+    fake: FakeHashbank, client: PlatformClient
+) -> None:
+    # Bare hashes and full images mixed: every request stays within both limits.
+    queries = [
+        MatchQuery(hex_hash(i), tuple(hex_hash(10**6 + i * 64 + v) for v in range(63)))
+        if i % 3 == 0
+        else MatchQuery(hex_hash(i))
+        for i in range(1200)
+    ]
+    results = client.match_hashes(queries)
+    sent = [json.loads(b)["items"] for b in fake.bodies]
+    sizes = [sum(1 + len(i["variants"]) for i in items) for items in sent]
+    assert all(len(items) <= MAX_ITEMS for items in sent)
+    assert all(size <= MAX_HASHES for size in sizes)
+    assert sum(len(items) for items in sent) == 1200
+    assert sizes[0] + 1 + len(sent[1][0]["variants"]) > MAX_HASHES  # each request was full
+    assert [r.index for r in results] == list(range(1200))
 
 
 def test_match_hashes_takes_bare_pdq_hex_and_normalises_it(
