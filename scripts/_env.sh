@@ -59,3 +59,25 @@ ensure_chromium() {
     fi
     [ -x "$browser" ] || { echo "chromium installed, but $browser is still missing" >&2; return 1; }
 }
+
+# The suite also runs on PostgreSQL (tests/databases.py starts its own throw-away
+# server with initdb). Install Debian's package when no initdb can be found.
+ensure_postgres() {
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+    command -v initdb >/dev/null 2>&1 && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 && sudo=(sudo) || {
+            echo "the PostgreSQL run needs Debian's postgresql package: install it as root" >&2
+            return 1
+        }
+    fi
+    echo "== installing Debian's postgresql for the PostgreSQL test run"
+    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+    if ! "${install[@]}" >/dev/null 2>&1; then
+        "${sudo[@]}" apt-get update -qq >/dev/null && "${install[@]}" >/dev/null || {
+            echo "could not install postgresql with apt-get (see: ${install[*]})" >&2
+            return 1
+        }
+    fi
+}

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
+from service import schema
 from service.db import Database
 from service.models import Signal, utcnow
 from service.repository.platforms import PlatformRepository
@@ -37,7 +38,7 @@ BIN = Path(sys.executable).parent
 
 def seed(data: Path, count: int, rng: random.Random) -> tuple[str, list[str]]:
     db = Database(f"sqlite:///{data / 'hashbank.db'}")
-    db.create_schema()
+    schema.upgrade(db)
     stored: list[str] = []
     now = utcnow()
     with db.transaction() as session:

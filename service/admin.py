@@ -14,6 +14,7 @@ from rich.table import Table
 
 from index import IndexConfig
 from service import hashlist
+from service.admin_db import admin_database, open_for
 from service.admin_disputes import dispute_app
 from service.db import Database
 from service.errors import ApiError
@@ -32,14 +33,13 @@ key_app = typer.Typer(help="Platform API keys.", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
 app.add_typer(key_app, name="key")
 app.add_typer(dispute_app, name="dispute")
+app.callback()(open_for)  # one database per invocation, disposed when it ends
 out = Console()
 err = Console(stderr=True)
 
 
 def _db() -> Database:
-    db = Database(Settings().resolved_database_url)
-    db.create_schema()
-    return db
+    return admin_database()
 
 
 def _audit(action: str, **detail: object) -> None:

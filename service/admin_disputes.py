@@ -12,11 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from service.db import Database
+from service.admin_db import admin_database
 from service.errors import ApiError
 from service.repository import audit
 from service.repository.disputes import DisputeRepository
-from service.settings import Settings
 
 dispute_app = typer.Typer(help="Disputed hashes (suspended after reports).", no_args_is_help=True)
 out = Console()
@@ -26,9 +25,7 @@ SignalId = Annotated[int, typer.Argument(help="The hash's id, from `dispute list
 
 
 def _repository() -> DisputeRepository:
-    db = Database(Settings().resolved_database_url)
-    db.create_schema()
-    return DisputeRepository(db)
+    return DisputeRepository(admin_database())
 
 
 @dispute_app.command("list")

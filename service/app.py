@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from index import IndexConfig
+from service import access_log, schema
+from service.client_address import TrustedProxies
 from service.db import Database
 from service.decode_budget import DecodeBudget
 from service.deps import Services
@@ -30,7 +32,7 @@ JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
-    db.create_schema()
+    schema.upgrade(db)
     indexes = IndexSet(IndexConfig(kind=settings.index_kind))
     follower = ChangeFollower(
         db,
@@ -59,8 +61,9 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
         key_throttle=FailureThrottle(
-            settings.key_failures_allowed, settings.key_failure_window_seconds
+            db, settings.key_failures_allowed, settings.key_failure_window_seconds
         ),
+        proxies=TrustedProxies(settings.trusted_proxies),
     )
 
 
@@ -103,4 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnhandledErrors)  # outermost: whatever the rest raises
     app.openapi = with_body_statuses(app)  # type: ignore[method-assign]
     logging.getLogger("hashbank").setLevel(logging.INFO)
+    access_log.install()
     return app

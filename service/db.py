@@ -1,6 +1,5 @@
 """Database engine and sessions: portable SQLAlchemy with SQLite made safe for several workers."""
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,10 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-
-from service.models import CHANGES_COUNTER, SECRETS, Base, Counter, ServiceSecret
 
 _READ_ONLY = "hashbank_read_only"
 _DURABLE = "hashbank_durable"
@@ -28,21 +24,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
-
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
-        # The change counter and the deployment's secrets exist before their first use,
-        # so two first writers never race to create them (on PostgreSQL one of them
-        # would fail on the primary key).
-        try:
-            with self.transaction() as session:
-                if session.get(Counter, CHANGES_COUNTER) is None:
-                    session.add(Counter(name=CHANGES_COUNTER, value=0))
-                for name in SECRETS:
-                    if session.get(ServiceSecret, name) is None:
-                        session.add(ServiceSecret(name=name, value=secrets.token_bytes(32)))
-        except IntegrityError:
-            pass  # another process created them at the same moment
 
     @contextmanager
     def transaction(self, *, read_only: bool = False, durable: bool = True) -> Iterator[Session]:

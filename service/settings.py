@@ -1,10 +1,11 @@
 """The service's configuration: one pydantic-settings class, read from `HASHBANK_*` variables."""
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -75,9 +76,17 @@ class Settings(BaseSettings):
     snapshot_interval_seconds: float = Field(300.0, description="0 disables periodic snapshots.")
 
     key_failures_allowed: int = Field(
-        10, description="Wrong case keys tolerated per case or per client per window."
+        10,
+        ge=1,
+        description="Wrong case keys answered 401 per client and per case in a window; "
+        "after that 429. The right key is never refused.",
     )
-    key_failure_window_seconds: float = 900.0
+    key_failure_window_seconds: float = Field(900.0, gt=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For is believed; empty: the connection's peer is the client.",
+    )
 
     api_key_cache_seconds: float = Field(
         2.0, description="How long a worker trusts a verified API key before checking again."
@@ -90,6 +99,20 @@ class Settings(BaseSettings):
         "before it is suspended as disputed.",
     )
     exchange_page_max: int = Field(1000, description="Largest page of the partner feeds.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -26,7 +26,7 @@ class ChangeRow:
 
 def next_seqs(session: Session, count: int) -> range:
     """Reserve `count` consecutive sequence numbers (under the writer's lock). The
-    counter's row is created with the schema (`Database.create_schema`)."""
+    counter's row is created by the first migration (`service/migrations`)."""
     if count <= 0:
         return range(0)
     last = session.execute(

@@ -5,7 +5,7 @@ case id is the survivor's: it is never shown to partners. Each case gets a
 reference `r_` + HMAC-SHA256(deployment secret, internal case number), cut to
 80 bits: the same for a case on every replica and every page, unrelated to the
 case id, and no case route accepts it (they look cases up by case id only).
-The secret is random, made once with the schema (`Database.create_schema`) and
+The secret is random, made once by a migration (0002) and
 kept in the database.
 """
 

@@ -11,6 +11,8 @@ from types import TracebackType
 
 import httpx
 
+from tests import databases
+
 BIN = Path(sys.executable).parent
 
 
@@ -23,9 +25,11 @@ def free_port() -> int:
 
 def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HASHBANK_")}
-    env.update(
-        {"HASHBANK_DATA_DIR": str(data_dir), "HASHBANK_SYNC_INTERVAL_SECONDS": "0.1"}, **extra
-    )
+    env.update({"HASHBANK_DATA_DIR": str(data_dir), "HASHBANK_SYNC_INTERVAL_SECONDS": "0.1"})
+    url = databases.database_url(data_dir)  # the test run's backend (tests/databases.py)
+    if url is not None:
+        env["HASHBANK_DATABASE_URL"] = url
+    env.update(extra)
     return env
 
 

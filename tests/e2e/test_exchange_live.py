@@ -17,6 +17,7 @@ from threatexchange.exchanges.clients.stopncii.api import (
     StopNCIISignalType,
 )
 
+from tests import databases
 from tests.e2e.server import BIN, Server, run_cli, service_env
 
 
@@ -181,7 +182,7 @@ def test_delta_feed_reader_converges_while_cases_change(tmp_path: Path) -> None:
     assert not errors
     assert len(seqs) > 100, "the writers made too few changes for the test to mean much"
     assert seqs == list(range(1, len(seqs) + 1)), "a change was missed or repeated"
-    engine = create_engine(f"sqlite:///{data / 'hashbank.db'}")
+    engine = create_engine(databases.url_of(data))
     with engine.connect() as connection:
         active = {
             bytes(v).hex()

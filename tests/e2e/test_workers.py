@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from tests import databases
 from tests.e2e.server import BIN, Server, run_cli, service_env
 
 
@@ -88,7 +89,7 @@ def test_kill_mid_submission_loses_nothing_acknowledged(tmp_path: Path) -> None:
         w.join(timeout=10)
     assert len(acknowledged) >= 15
 
-    engine = create_engine(f"sqlite:///{data / 'hashbank.db'}")
+    engine = create_engine(databases.url_of(data))
     with engine.connect() as conn:
         per_case: dict[str, int] = dict(
             conn.execute(

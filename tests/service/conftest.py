@@ -12,6 +12,7 @@ from hashing import PDQ_ALGORITHM, Hash, load_image
 from service.app import create_app
 from service.deps import Services
 from service.settings import Settings
+from tests import databases
 from tests.conftest import PDQ_REFERENCE
 
 BRIDGE = PDQ_REFERENCE / "reg-test-input" / "dih" / "bridge-1-original.jpg"
@@ -20,11 +21,21 @@ BRIDGE = PDQ_REFERENCE / "reg-test-input" / "dih" / "bridge-1-original.jpg"
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,
+        "database_url": databases.database_url(data_dir),  # None: SQLite in data_dir
         "sync_interval_seconds": 0.05,
         "snapshot_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_env(data_dir: Path) -> dict[str, str]:
+    """The `HASHBANK_*` variables that point a process (the admin CLI) at this test's data."""
+    env = {"HASHBANK_DATA_DIR": str(data_dir)}
+    url = databases.database_url(data_dir)
+    if url is not None:
+        env["HASHBANK_DATABASE_URL"] = url
+    return env
 
 
 def wait_ready(client: TestClient, timeout: float = 10) -> None:
@@ -40,8 +51,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    created = create_app(settings)
+    yield created
+    created.state.services.db.dispose()  # also when no client ran its lifespan
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from index import load_snapshot
 from service.admin import app as admin
 from service.app import create_app
-from tests.service.conftest import make_settings, random_pdq, wait_ready
+from tests.service.conftest import make_settings, random_pdq, settings_env, wait_ready
 
 runner = CliRunner()
 
@@ -19,7 +19,8 @@ runner = CliRunner()
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
-    monkeypatch.setenv("HASHBANK_DATA_DIR", str(data))
+    for variable, setting in settings_env(data).items():
+        monkeypatch.setenv(variable, setting)
     return data
 
 

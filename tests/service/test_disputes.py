@@ -14,7 +14,7 @@ from service.errors import ApiError
 from service.repository.disputes import DisputeRepository
 from service.settings import Settings
 from tests.service.api import case, case_of_images, feed, match, report, stopncii
-from tests.service.conftest import issue_key, random_pdq
+from tests.service.conftest import issue_key, random_pdq, settings_env
 
 
 def _states(client: TestClient, case_id: str, case_key: str) -> dict[str, str]:
@@ -62,7 +62,8 @@ def test_dispute_suspends_a_hash_until_an_operator_decides(
         ("Platform B", "NotBlocked"),
     }
 
-    monkeypatch.setenv("HASHBANK_DATA_DIR", str(settings.data_dir))
+    for variable, setting in settings_env(settings.data_dir).items():
+        monkeypatch.setenv(variable, setting)
     runner = CliRunner()
     listed = runner.invoke(admin_app, ["dispute", "list"])
     assert listed.exit_code == 0, listed.output
@@ -150,7 +151,7 @@ def test_a_dispute_suspends_the_picture_only_in_the_cases_holding_it(
     assert listed[a[0]].via == []
     assert listed[a[0]].reports == {"Platform A": "not_violating", "Platform B": "not_violating"}
     assert listed[a[2]].via == [listed[a[0]].signal_id]
-    env = {"HASHBANK_DATA_DIR": str(services.settings.data_dir), "COLUMNS": "250"}
+    env = {**settings_env(services.settings.data_dir), "COLUMNS": "250"}
     listed_cli = CliRunner().invoke(admin_app, ["dispute", "list"], env=env)
     assert listed_cli.exit_code == 0, listed_cli.output
     rows = [

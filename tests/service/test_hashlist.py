@@ -18,12 +18,13 @@ from threatexchange.exchanges.impl.file_api import (
 from threatexchange.signal_type.pdq.signal import PdqSignal
 from typer.testing import CliRunner
 
+from service import schema
 from service.admin import app as admin
 from service.app import create_app
 from service.db import Database
 from service.deps import Services
-from service.models import AuditEvent, Case, CaseSignal, Change, Signal
-from tests.service.conftest import issue_key, make_settings, random_pdq, wait_ready
+from service.models import AuditEvent, Case, CaseSignal, Change, Dispute, Signal, utcnow
+from tests.service.conftest import issue_key, make_settings, random_pdq, settings_env, wait_ready
 
 runner = CliRunner()
 PHASH = "aca29c1c33dc23d7"
@@ -48,7 +49,8 @@ def use_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UseData:
 
     def select_dir(name: str) -> Path:
         data = tmp_path / name
-        monkeypatch.setenv("HASHBANK_DATA_DIR", str(data))
+        for variable, setting in settings_env(data).items():
+            monkeypatch.setenv(variable, setting)
         return data
 
     return select_dir
@@ -86,9 +88,21 @@ def printed_case(out: str) -> tuple[str, str]:
     return found[1], found[2]
 
 
+_opened: list[Database] = []  # closed after each test by `_close_databases`
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().dispose()
+
+
 def db_for(data: Path) -> Database:
+    """The test's own view of the database behind `data` (closed when the test ends)."""
     db = Database(make_settings(data).resolved_database_url)
-    db.create_schema()
+    _opened.append(db)
+    schema.upgrade(db)
     return db
 
 
@@ -119,7 +133,7 @@ def test_export_import_round_trip_into_a_fresh_database(use_data: UseData, tmp_p
     assert "1 active hashes of other algorithms skipped" in flat(out)
     assert exported.read_text() == "".join(f"pdq {h}\n" for h in pdq)
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600  # replaced, not rewritten in place
-    assert sorted(os.listdir(tmp_path)) == ["hashes.txt", "source"]  # no temporary file left
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == []  # no temporary file left
 
     fresh = use_data("fresh")
     code, out, err = run("import", str(exported))
@@ -234,10 +248,11 @@ def test_import_folds_reactivates_links_and_is_audited(
         case_id, case_key = create_case(client, withdrawn)
         assert client.delete(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key}).is_success
         create_case(client, active, disputed)
-    with db_for(data).transaction() as session:
-        session.execute(
-            update(Signal).where(Signal.value == bytes.fromhex(disputed)).values(state="disputed")
-        )
+    with db_for(data).transaction() as session:  # as an open dispute leaves it
+        signal = session.scalar(select(Signal).where(Signal.value == bytes.fromhex(disputed)))
+        assert signal is not None
+        signal.state = "disputed"
+        session.add(Dispute(signal_id=signal.id, state="open", opened_at=utcnow()))
     listing = tmp_path / "list.txt"
     listing.write_text(
         f"pdq {withdrawn}\npdq {active}\npdq {new}\n\npdq {new.upper()}\npdq {disputed}\n"
