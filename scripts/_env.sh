@@ -28,35 +28,40 @@ ensure_venv() {
     fi
 }
 
-# The browser tests (tests/browser) drive Debian's chromium through Playwright
-# (Playwright's own browser download is not used). Install it when missing.
-ensure_chromium() {
-    local browser="${HASHBANK_CHROMIUM:-/usr/bin/chromium}"
-    [ -x "$browser" ] && return 0
-    local sudo=()
+# Install one of Debian's packages for the tests, as root or through sudo.
+# $1: the package; $2: what needs it (for the messages).
+apt_install() {
+    local package="$1" purpose="$2" sudo=()
     if [ "$(id -u)" -ne 0 ]; then
         if command -v sudo >/dev/null 2>&1; then
             sudo=(sudo)
         else
-            echo "the browser tests need Chromium at $browser: install it as root" \
-                "(apt-get install chromium) or set HASHBANK_CHROMIUM" >&2
+            echo "$purpose need Debian's $package: install it as root (apt-get install $package)" >&2
             return 1
         fi
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "the browser tests need Chromium at $browser and there is no apt-get here:" \
-            "install Chromium and set HASHBANK_CHROMIUM to its path" >&2
+        echo "$purpose need $package and there is no apt-get here: install it by hand" >&2
         return 1
     fi
-    echo "== installing Debian's chromium for the browser tests"
-    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+    echo "== installing Debian's $package for $purpose"
+    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package")
     if ! "${install[@]}" >/dev/null 2>&1; then
         # A fresh machine may have no package lists yet.
         "${sudo[@]}" apt-get update -qq >/dev/null && "${install[@]}" >/dev/null || {
-            echo "could not install chromium with apt-get (see: ${install[*]})" >&2
+            echo "could not install $package with apt-get (see: ${install[*]})" >&2
             return 1
         }
     fi
+}
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright
+# (Playwright's own browser download is not used). Install it when missing;
+# HASHBANK_CHROMIUM names another browser binary.
+ensure_chromium() {
+    local browser="${HASHBANK_CHROMIUM:-/usr/bin/chromium}"
+    [ -x "$browser" ] && return 0
+    apt_install chromium "the browser tests" || return 1
     [ -x "$browser" ] || { echo "chromium installed, but $browser is still missing" >&2; return 1; }
 }
 
@@ -65,19 +70,5 @@ ensure_chromium() {
 ensure_postgres() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
     command -v initdb >/dev/null 2>&1 && return 0
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 && sudo=(sudo) || {
-            echo "the PostgreSQL run needs Debian's postgresql package: install it as root" >&2
-            return 1
-        }
-    fi
-    echo "== installing Debian's postgresql for the PostgreSQL test run"
-    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
-    if ! "${install[@]}" >/dev/null 2>&1; then
-        "${sudo[@]}" apt-get update -qq >/dev/null && "${install[@]}" >/dev/null || {
-            echo "could not install postgresql with apt-get (see: ${install[*]})" >&2
-            return 1
-        }
-    fi
+    apt_install postgresql "the PostgreSQL test run"
 }

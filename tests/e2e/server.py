@@ -106,3 +106,25 @@ def run_cli(
     return subprocess.run(
         args, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def platform_key(data_dir: Path, *scopes: str, platform: str = "Partner") -> str:
+    """An API key with `scopes` for `platform` (registered if new), issued as an operator
+    would: with the `hashbank-admin` CLI on the test's data."""
+    env = service_env(data_dir)
+    run_cli([str(BIN / "hashbank-admin"), "platform", "add", platform], env)  # once is enough
+    args = [str(BIN / "hashbank-admin"), "key", "issue", platform]
+    for scope in scopes:
+        args += ["-s", scope]
+    issued = run_cli(args, env)
+    assert issued.returncode == 0, issued.stderr
+    return issued.stdout.strip().splitlines()[-1]
+
+
+def create_case(client: httpx.Client, values: list[str], algorithm: str = "pdq") -> tuple[str, str]:
+    """A case of `values` through the API: (case id, case key)."""
+    r = client.post(
+        "/v1/cases", json={"hashes": [{"algorithm": algorithm, "hash": v} for v in values]}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], r.json()["case_key"]

@@ -18,20 +18,9 @@ from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI, StopNCIIC
 from hashing import load_image
 from hashing.policy import submission_hashes
 from tests.conftest import BSDS500
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server, platform_key
 
 VICTIM, HARMLESS = sorted(BSDS500.glob("*.jpg"))[200:202]
-
-
-def _platform_key(data: Path, name: str, *scopes: str) -> str:
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", name], env)
-    args = [str(BIN / "hashbank-admin"), "key", "issue", name]
-    for scope in scopes:
-        args += ["-s", scope]
-    issued = run_cli(args, env)
-    assert issued.returncode == 0, issued.stderr
-    return issued.stdout.strip().splitlines()[-1]
 
 
 def _image_hashes(path: Path, image: int = 0) -> list[dict[str, object]]:
@@ -103,7 +92,7 @@ def test_wrong_keys_from_many_addresses_on_two_processes_never_lock_her_out(
 def test_a_harmless_picture_cannot_take_the_victims_down_with_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    keys = {n: _platform_key(data, n, "match", "feedback", "sync") for n in ("A", "B", "C")}
+    keys = {n: platform_key(data, "match", "feedback", "sync", platform=n) for n in "ABC"}
     with Server(data, tmp_path / "server.log") as server:
         victim = httpx.post(f"{server.url}/v1/cases", json={"hashes": _image_hashes(VICTIM)})
         assert victim.status_code == 201, victim.text

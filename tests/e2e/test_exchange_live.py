@@ -18,32 +18,13 @@ from threatexchange.exchanges.clients.stopncii.api import (
 )
 
 from tests import databases
-from tests.e2e.server import BIN, Server, run_cli, service_env
-
-
-def _key(data: Path, *scopes: str) -> str:
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Partner"], env)
-    args = [str(BIN / "hashbank-admin"), "key", "issue", "Partner"]
-    for scope in scopes:
-        args += ["-s", scope]
-    issued = run_cli(args, env)
-    assert issued.returncode == 0, issued.stderr
-    return issued.stdout.strip().splitlines()[-1]
-
-
-def _create(client: httpx.Client, values: list[str], algorithm: str = "pdq") -> tuple[str, str]:
-    r = client.post(
-        "/v1/cases", json={"hashes": [{"algorithm": algorithm, "hash": v} for v in values]}
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["case_id"], r.json()["case_key"]
+from tests.e2e.server import BIN, Server, create_case, platform_key, run_cli, service_env
 
 
 def test_real_stopncii_client_fetches_withdrawals_and_reports(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _key(data, "sync", "feedback")
+    key = platform_key(data, "sync", "feedback")
     rng = random.Random(5)
     with (
         Server(data, tmp_path / "server.log") as server,
@@ -52,9 +33,9 @@ def test_real_stopncii_client_fetches_withdrawals_and_reports(tmp_path: Path) ->
         cases: dict[str, tuple[str, list[str]]] = {}
         for _ in range(9):  # 900 hashes: more than the client's fixed page of 800
             values = [rng.randbytes(32).hex() for _ in range(100)]
-            case_id, case_key = _create(client, values)
+            case_id, case_key = create_case(client, values)
             cases[case_id] = (case_key, values)
-        _create(client, [rng.randbytes(8).hex()], algorithm="phash")  # not in a PDQ feed
+        create_case(client, [rng.randbytes(8).hex()], algorithm="phash")  # not in a PDQ feed
 
         api = StopNCIIAPI(
             key,
@@ -117,7 +98,7 @@ def test_real_stopncii_client_fetches_withdrawals_and_reports(tmp_path: Path) ->
 def test_delta_feed_reader_converges_while_cases_change(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _key(data, "sync")
+    key = platform_key(data, "sync")
     with Server(data, tmp_path / "server.log") as server:
         stop = threading.Event()
         errors: list[str] = []
@@ -202,7 +183,7 @@ def test_documented_platform_example_runs_against_a_live_server(tmp_path: Path) 
     flipped = PDQ_REFERENCE / "reg-test-input" / "dih" / "bridge-5-flipx.jpg"
     data = tmp_path / "data"
     data.mkdir()
-    key = _key(data, "sync", "match")
+    key = platform_key(data, "sync", "match")
     checkpoint = tmp_path / "state" / "cursor"
     example = Path(__file__).parents[2] / "docs" / "examples" / "platform_sync.py"
     with (
@@ -210,7 +191,7 @@ def test_documented_platform_example_runs_against_a_live_server(tmp_path: Path) 
         httpx.Client(base_url=server.url) as client,
     ):
         value = PDQ_ALGORITHM.compute(load_image(image)).hex
-        case_id, case_key = _create(client, [value, random.Random(3).randbytes(32).hex()])
+        case_id, case_key = create_case(client, [value, random.Random(3).randbytes(32).hex()])
         env = {**service_env(data), "HASHBANK_URL": server.url, "HASHBANK_API_KEY": key}
 
         def run() -> dict[str, object]:

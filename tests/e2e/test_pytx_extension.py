@@ -30,30 +30,11 @@ from hashing.threatexchange_ext import (
     HashbankSignalExchangeAPI,
 )
 from tests.conftest import PDQ_REFERENCE
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import BIN, Server, create_case, platform_key, run_cli
 
 PHOTO = PDQ_REFERENCE / "reg-test-input" / "dih" / "bridge-1-original.jpg"
 OTHER_PHOTO = PDQ_REFERENCE / "reg-test-input" / "pen-and-coaster.png"
 COLLAB = "partner"
-
-
-def _issue_key(data: Path, *scopes: str) -> str:
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Partner"], env)  # once is enough
-    args = [str(BIN / "hashbank-admin"), "key", "issue", "Partner"]
-    for scope in scopes:
-        args += ["-s", scope]
-    issued = run_cli(args, env)
-    assert issued.returncode == 0, issued.stderr
-    return issued.stdout.strip().splitlines()[-1]
-
-
-def _create(client: httpx.Client, values: list[str], algorithm: str = "pdq") -> tuple[str, str]:
-    r = client.post(
-        "/v1/cases", json={"hashes": [{"algorithm": algorithm, "hash": v} for v in values]}
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["case_id"], r.json()["case_key"]
 
 
 def _withdraw(client: httpx.Client, case_id: str, case_key: str) -> None:
@@ -135,7 +116,7 @@ def _feed_requests(log: Path, start: int) -> list[str]:
 def test_cli_fetches_matches_and_forgets_a_withdrawn_photo(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _issue_key(data, "sync")
+    key = platform_key(data, "sync")
     withdrawn = PDQ_ALGORITHM.compute(load_image(PHOTO)).hex
     kept = PDQ_ALGORITHM.compute(load_image(OTHER_PHOTO)).hex
     copy = _reencoded(PHOTO, tmp_path / "upload.jpg")
@@ -152,9 +133,9 @@ def test_cli_fetches_matches_and_forgets_a_withdrawn_photo(tmp_path: Path) -> No
         Server(data, tmp_path / "server.log") as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        case_id, case_key = _create(client, [withdrawn])
-        _create(client, [kept, unrelated])  # another survivor's, protected throughout
-        _create(client, [random.Random(1).randbytes(8).hex()], algorithm="phash")  # skipped
+        case_id, case_key = create_case(client, [withdrawn])
+        create_case(client, [kept, unrelated])  # another survivor's, protected throughout
+        create_case(client, [random.Random(1).randbytes(8).hex()], algorithm="phash")  # skipped
         partner.configure(server.url)
 
         fetch = partner.tx("fetch")
@@ -184,7 +165,7 @@ def test_cli_forgets_the_last_hash_with_the_documented_workaround(tmp_path: Path
     Only the workaround is asserted, not the bug: a pytx that fixes it passes too."""
     data = tmp_path / "data"
     data.mkdir()
-    key = _issue_key(data, "sync")
+    key = platform_key(data, "sync")
     copy = _reencoded(PHOTO, tmp_path / "upload.jpg")
     values = [PDQ_ALGORITHM.compute(load_image(PHOTO)).hex, random.Random(2).randbytes(32).hex()]
     partner = Partner(tmp_path / "home", key)
@@ -192,7 +173,7 @@ def test_cli_forgets_the_last_hash_with_the_documented_workaround(tmp_path: Path
         Server(data, tmp_path / "server.log") as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        case_id, case_key = _create(client, values)
+        case_id, case_key = create_case(client, values)
         partner.configure(server.url)
         partner.tx("fetch")
         assert len(partner.matches(copy)) == 1
@@ -214,14 +195,14 @@ def test_cli_forgets_the_last_hash_with_the_documented_workaround(tmp_path: Path
 def test_cli_fetch_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _issue_key(data, "sync")
+    key = platform_key(data, "sync")
     rng = random.Random(6)
     first = [rng.randbytes(32).hex() for _ in range(3)]
     later = rng.randbytes(32).hex()
     partner = Partner(tmp_path / "home", key)
     log = tmp_path / "server.log"
     with Server(data, log) as server, httpx.Client(base_url=server.url) as client:
-        _create(client, first)
+        create_case(client, first)
         partner.configure(server.url)
 
         start = log.stat().st_size
@@ -242,7 +223,7 @@ def test_cli_fetch_resumes_from_its_checkpoint(tmp_path: Path) -> None:
         assert partner.state_file.read_bytes() == state  # nothing new was delivered or written
         assert partner.fetched() == set(first)
 
-        _create(client, [later])
+        create_case(client, [later])
         start = log.stat().st_size
         partner.tx("fetch")
         assert _feed_requests(log, start)[-1] == "/v1/hashes/changes?cursor=3&limit=500"
@@ -264,7 +245,7 @@ def test_cli_fetch_resumes_from_its_checkpoint(tmp_path: Path) -> None:
 def test_cli_reports_a_refused_or_missing_key_clearly(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    match_only = _issue_key(data, "match")
+    match_only = platform_key(data, "match")
     with Server(data, tmp_path / "server.log") as server:
         for name, key, expected in [
             ("wrong", "hbk_" + "0" * 40, "(HTTP 401, unauthorized)"),
@@ -289,7 +270,7 @@ def test_cli_reports_a_refused_or_missing_key_clearly(tmp_path: Path) -> None:
         assert "~/.tx_hashbank_api_key" in missing.stderr
 
         # The file the message points to works (docs/threatexchange.md, option 2).
-        (partner.home / ".tx_hashbank_api_key").write_text(_issue_key(data, "sync") + "\n")
+        (partner.home / ".tx_hashbank_api_key").write_text(platform_key(data, "sync") + "\n")
         assert f"[hashbank] {COLLAB} - Up to date" in partner.tx("fetch").stderr
 
 
@@ -309,7 +290,7 @@ def _hma_style_fetch(store: DBMStore, name: str) -> None:
 def test_hma_shaped_store_follows_adds_and_deletes(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _issue_key(data, "sync")
+    key = platform_key(data, "sync")
     rng = random.Random(8)
     kept, withdrawn = rng.randbytes(32).hex(), rng.randbytes(32).hex()
     folder = tmp_path / "hma"
@@ -322,8 +303,8 @@ def test_hma_shaped_store_follows_adds_and_deletes(tmp_path: Path) -> None:
         Server(data, tmp_path / "server.log") as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        _create(client, [kept])
-        case_id, case_key = _create(client, [withdrawn])
+        create_case(client, [kept])
+        case_id, case_key = create_case(client, [withdrawn])
 
         # What HMA's `POST /c/exchanges/api/hashbank {"credential_json": {...}}` does.
         api_cfg = store.exchange_apis_get_configs()["hashbank"]
