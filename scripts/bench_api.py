@@ -1,12 +1,21 @@
 """Load-test the match API on this machine, against a real server with N hashes loaded.
 
-Seeds N random PDQ signals straight into a fresh SQLite database (the service
-rebuilds its index from the database at start-up), starts uvicorn on
-127.0.0.1, then drives it over keep-alive connections with `wrk` (Debian
-package `wrk`; a Python client cannot generate enough load on 2 cores and is
-only the fallback): single-hash match requests, 100-hash batches, and the
-app's no-op endpoint (`/healthz`) under the same load, so the ratio is
-measured in the same run.
+For each database asked for (SQLite, and PostgreSQL in a throw-away cluster
+with PostgreSQL's default durability, started from Debian's packages), seeds N
+random PDQ signals straight into a fresh database (the service rebuilds its
+index from the database at start-up), starts uvicorn on 127.0.0.1, then:
+
+- drives it over keep-alive connections with `wrk` (Debian package `wrk`; a
+  Python client cannot generate enough load on 2 cores and is only the
+  fallback): single-hash match requests, 100-hash batches, and the app's no-op
+  endpoint (`/healthz`) under the same load, so the ratio is measured in the
+  same run;
+- times one client's requests one after the other, each one image's 64 query
+  hashes (an item and 63 variants) that hit a stored hash (a match is
+  recorded) or miss.
+
+Both databases run in the same process, one after the other, and the figures
+are printed side by side.
 
     .venv/bin/python scripts/bench_api.py --hashes 1000000 --workers 2 --seconds 15
 """
@@ -36,8 +45,8 @@ from service.repository.platforms import PlatformRepository
 BIN = Path(sys.executable).parent
 
 
-def seed(data: Path, count: int, rng: random.Random) -> tuple[str, list[str]]:
-    db = Database(f"sqlite:///{data / 'hashbank.db'}")
+def seed(url: str, count: int, rng: random.Random) -> tuple[str, list[str]]:
+    db = Database(url)
     schema.upgrade(db)
     stored: list[str] = []
     now = utcnow()
@@ -171,95 +180,142 @@ def bodies(stored: list[str], rng: random.Random, per_request: int, count: int) 
     return out
 
 
+def sequential(url: str, key: str, payloads: list[bytes], count: int) -> tuple[float, float]:
+    """One client, one request at a time: p50 and p95 latency in ms."""
+    latencies = []
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        for i in range(count + 20):
+            start = time.perf_counter()
+            r = client.post("/v1/match", content=payloads[i % len(payloads)])
+            elapsed = time.perf_counter() - start
+            r.raise_for_status()
+            if i >= 20:  # the first ones warm the connection and the caches
+                latencies.append(elapsed * 1e3)
+    latencies.sort()
+    return statistics.median(latencies), latencies[int(len(latencies) * 0.95)]
+
+
+def image_items(stored: list[str], rng: random.Random, hit: bool, count: int) -> list[bytes]:
+    """Requests of one image's 64 query hashes: a stored hash among them, or none."""
+    out = []
+    for _ in range(count):
+        hashes = [rng.randbytes(32).hex() for _ in range(64)]
+        if hit:
+            hashes[0] = rng.choice(stored)
+        item = {"algorithm": "pdq", "hash": hashes[0], "variants": hashes[1:]}
+        out.append(json.dumps({"items": [item]}).encode())
+    return out
+
+
+def wait_ready(url: str, workers: int) -> None:
+    ready = 0
+    while ready < workers * 3:  # every worker answers ready several times in a row
+        try:
+            ok = httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            ok = False
+        ready = ready + 1 if ok else 0
+        time.sleep(0.2)
+
+
+def run_one(backend: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, str]:
+    """Seed, serve and measure one database; the table's cells by scenario."""
+    rng = random.Random(1)
+    data = tmp / f"data-{backend}"
+    data.mkdir()
+    started = time.perf_counter()
+    key, stored = seed(url, args.hashes, rng)
+    print(f"[{backend}] seeded {args.hashes:,} hashes in {time.perf_counter() - started:.0f} s")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HASHBANK_")},
+        "HASHBANK_DATA_DIR": str(data),
+        "HASHBANK_DATABASE_URL": url,
+        "HASHBANK_SNAPSHOT_INTERVAL_SECONDS": "0",
+    }
+    command = [str(BIN / "uvicorn"), "--factory", "service.app:create_app"]
+    command += ["--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers)]
+    server = subprocess.Popen([*command, "--log-level", "warning", "--no-access-log"], env=env)
+    base = f"http://127.0.0.1:{args.port}"
+    cells: dict[str, str] = {}
+    try:
+        started = time.perf_counter()
+        wait_ready(base, args.workers)
+        print(f"[{backend}] service ready in {time.perf_counter() - started:.0f} s")
+        headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        scenarios = [
+            ("no-op GET /healthz", "/healthz", None, 1),
+            ("match, 1 hash per request", "/v1/match", bodies(stored, rng, 1, 5000), 1),
+            ("match, 100 hashes per request", "/v1/match", bodies(stored, rng, 100, 300), 100),
+            # Again at the end: the ratio uses the better no-op figure, so a slow
+            # start (workers still settling) cannot flatter it.
+            ("no-op GET /healthz, again", "/healthz", None, 1),
+        ]
+        use_wrk = shutil.which("wrk") is not None
+        if not use_wrk:
+            print("(wrk not found: `apt-get install wrk`; using the slower Python client)")
+        rates = {}
+        for name, path, payload, per in scenarios:
+            if use_wrk:
+                drive_wrk(base, path, payload, key, 2, args.concurrency, tmp)  # warm-up
+                rps, p50, p99, errors = drive_wrk(
+                    base, path, payload, key, args.seconds, args.concurrency, tmp
+                )
+            else:
+                asyncio.run(drive(base, path, payload, headers, 2, args.concurrency))
+                rps, p50, p99, errors = asyncio.run(
+                    drive(base, path, payload, headers, args.seconds, args.concurrency)
+                )
+            rates[name] = rps
+            cells[name] = (
+                f"{rps:,.0f} req/s, {rps * per:,.0f} hashes/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {errors} errors"
+            )
+        noop = max(rates["no-op GET /healthz"], rates["no-op GET /healthz, again"])
+        cells["single-hash match / no-op requests/s"] = (
+            f"{rates['match, 1 hash per request'] / noop:.2f}"
+        )
+        for hit in (True, False):
+            p50, p95 = sequential(base, key, image_items(stored, rng, hit, 500), args.requests)
+            name = f"one client, one 64-hash image per request, {'hit' if hit else 'miss'}"
+            cells[name] = f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return cells
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hashes", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=1000, help="per sequential scenario")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"]
+    )
     args = parser.parse_args()
-    rng = random.Random(1)
+    results: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        started = time.perf_counter()
-        key, stored = seed(data, args.hashes, rng)
-        print(f"seeded {args.hashes:,} hashes in {time.perf_counter() - started:.0f} s")
-        env = {
-            **os.environ,
-            "HASHBANK_DATA_DIR": str(data),
-            "HASHBANK_SNAPSHOT_INTERVAL_SECONDS": "0",
-        }
-        server = subprocess.Popen(
-            [
-                str(BIN / "uvicorn"),
-                "--factory",
-                "service.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(args.port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-        )
-        url = f"http://127.0.0.1:{args.port}"
-        try:
-            started = time.perf_counter()
-            ready = 0
-            while ready < args.workers * 3:  # every worker answers ready several times in a row
-                try:
-                    ok = httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-                except httpx.TransportError:
-                    ok = False
-                ready = ready + 1 if ok else 0
-                time.sleep(0.2)
-            print(
-                f"service ready (index rebuilt from the database) in {time.perf_counter() - started:.0f} s; "
-                f"{args.workers} workers, {args.concurrency} keep-alive connections, {args.seconds:.0f} s each"
-            )
-            headers = {"X-API-Key": key, "Content-Type": "application/json"}
-            scenarios = [
-                ("no-op GET /healthz", "/healthz", None, 1),
-                ("match, 1 hash per request", "/v1/match", bodies(stored, rng, 1, 5000), 1),
-                ("match, 100 hashes per request", "/v1/match", bodies(stored, rng, 100, 300), 100),
-                # Again at the end: the ratio uses the better no-op figure, so a slow
-                # start (workers still settling) cannot flatter it.
-                ("no-op GET /healthz, again", "/healthz", None, 1),
-            ]
-            print(
-                "\n| scenario | requests/s | hashes/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|"
-            )
-            results = {}
-            use_wrk = shutil.which("wrk") is not None
-            if not use_wrk:
-                print("(wrk not found: `apt-get install wrk`; using the slower Python client)")
-            for name, path, payload, per in scenarios:
-                if use_wrk:
-                    drive_wrk(url, path, payload, key, 2, args.concurrency, Path(tmp))  # warm-up
-                    rps, p50, p99, errors = drive_wrk(
-                        url, path, payload, key, args.seconds, args.concurrency, Path(tmp)
-                    )
-                else:
-                    asyncio.run(drive(url, path, payload, headers, 2, args.concurrency))
-                    rps, p50, p99, errors = asyncio.run(
-                        drive(url, path, payload, headers, args.seconds, args.concurrency)
-                    )
-                results[name] = rps
-                print(
-                    f"| {name} | {rps:,.0f} | {rps * per:,.0f} | {p50:.1f} | {p99:.1f} | {errors} |"
-                )
-            noop = max(results["no-op GET /healthz"], results["no-op GET /healthz, again"])
-            ratio = results["match, 1 hash per request"] / noop
-            print(f"\nsingle-hash match / no-op requests/s: {ratio:.2f}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        for backend in args.databases:
+            if backend == "sqlite":
+                url = f"sqlite:///{Path(tmp) / 'hashbank.db'}"
+                results[backend] = run_one(backend, url, args, Path(tmp))
+                continue
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's tests/
+            from tests.databases import PostgresCluster  # only needed for this backend
+
+            cluster = PostgresCluster(durable=True).start()
+            try:
+                results[backend] = run_one(backend, cluster.database("bench"), args, Path(tmp))
+            finally:
+                cluster.stop()
+    print(f"\n{args.hashes:,} hashes, {args.workers} workers, {args.concurrency} connections")
+    print("\n| scenario | " + " | ".join(results) + " |")
+    print("|---|" + "---|" * len(results))
+    for name in next(iter(results.values())):
+        print(f"| {name} | " + " | ".join(cells[name] for cells in results.values()) + " |")
     return 0
 
 

@@ -23,11 +23,19 @@ from service.repository.matches import MatchRepository
 from service.repository.platforms import PlatformRepository
 from service.routes import cases, exchange, health, pages, platform, stopncii
 from service.settings import Settings
-from service.sync import ChangeFollower
+from service.sync import ChangeFollower, Waker
 from service.throttle import FailureThrottle
 from service.unhandled import UnhandledErrors
 
 JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is ~700 kB
+
+
+def _waker(settings: Settings, db: Database) -> Waker | None:
+    if db.is_sqlite or not settings.sync_listen:
+        return None
+    from service.change_notify import ChangeListener  # psycopg: the `postgres` extra
+
+    return ChangeListener(db.url)
 
 
 def build_services(settings: Settings) -> Services:
@@ -40,6 +48,7 @@ def build_services(settings: Settings) -> Services:
         settings.snapshot_dir,
         settings.sync_interval_seconds,
         settings.snapshot_interval_seconds,
+        _waker(settings, db),
     )
     matches = MatchRepository(db, settings.dispute_min_platforms)
     return Services(

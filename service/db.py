@@ -20,6 +20,20 @@ class Database:
         self.url = make_url(url)
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._relaxed_engine: Engine | None = None
+        self._relaxed = self._sessions
+        self._single = self._sessions
+        if not self.is_sqlite:
+            # PostgreSQL: match records commit without waiting for the WAL flush, as
+            # SQLite's synchronous=NORMAL does for them below (set once per connection,
+            # so it costs no round trip per transaction) ...
+            self._relaxed_engine = create_engine(
+                url, connect_args={"options": "-c synchronous_commit=off"}, pool_size=2
+            )
+            self._relaxed = sessionmaker(self._relaxed_engine, expire_on_commit=False)
+            # ... and a lone SELECT needs no BEGIN and COMMIT round trips around it.
+            single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._single = sessionmaker(single, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -29,21 +43,38 @@ class Database:
     def transaction(self, *, read_only: bool = False, durable: bool = True) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on any error.
 
-        `durable=False` (match records only) lets SQLite commit without waiting
-        for the disk: still safe against a process crash, not against power loss.
+        `durable=False` (match records only) lets the database commit without
+        waiting for the disk: SQLite's is still safe against a process crash, not
+        against power loss; PostgreSQL's (`synchronous_commit=off`) may lose the
+        last fraction of a second of such commits if the server crashes.
         """
-        with self._sessions() as session, session.begin():
+        sessions = self._sessions if durable else self._relaxed
+        with sessions() as session, session.begin():
             session.connection(execution_options={_READ_ONLY: read_only, _DURABLE: durable})
+            yield session
+
+    @contextmanager
+    def read_once(self) -> Iterator[Session]:
+        """A session for one read-only statement, on the hot paths (API key checks, the
+        change log). PostgreSQL runs it outside a transaction, saving two round trips;
+        several statements in it would not share one snapshot."""
+        with self._single() as session, session.begin():
+            session.connection(execution_options={_READ_ONLY: True})
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._relaxed_engine is not None:
+            self._relaxed_engine.dispose()
 
 
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # No pool_pre_ping: it costs a round trip per transaction. A connection that
+        # a database restart broke fails its one request (503, service.unhandled)
+        # and SQLAlchemy then drops the whole pool.
+        return create_engine(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

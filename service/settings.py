@@ -71,7 +71,15 @@ class Settings(BaseSettings):
 
     index_kind: Literal["auto", "flat", "mih"] = "auto"
     sync_interval_seconds: float = Field(
-        0.2, description="How often each worker polls the change log for other workers' writes."
+        0.2,
+        gt=0,
+        description="How often each worker polls the change log for other workers' writes "
+        "(on PostgreSQL also woken at once by NOTIFY, see sync_listen).",
+    )
+    sync_listen: bool = Field(
+        True,
+        description="PostgreSQL: LISTEN for the change log's NOTIFY, so other replicas' "
+        "writes reach this worker's index within milliseconds, not one poll interval.",
     )
     snapshot_interval_seconds: float = Field(300.0, description="0 disables periodic snapshots.")
 
@@ -89,7 +97,11 @@ class Settings(BaseSettings):
     )
 
     api_key_cache_seconds: float = Field(
-        2.0, description="How long a worker trusts a verified API key before checking again."
+        0.0,
+        ge=0,
+        description="How long a worker trusts a verified API key before checking again; "
+        "0 (the default): every request checks, so a revoked key stops working everywhere "
+        "at once. More saves one indexed read per request and delays revocation by as much.",
     )
 
     dispute_min_platforms: int = Field(

@@ -5,7 +5,10 @@ rebuilds from the database when there is no usable snapshot). After that a
 background thread polls the log every `interval` seconds for other workers'
 writes, and request handlers call `catch_up()` right after their own commits,
 so a worker sees its own writes at once and everyone else's within one poll.
-Snapshots are written periodically by whichever worker holds the lock file.
+On PostgreSQL a `ChangeListener` (`service.change_notify`) wakes the thread as
+soon as another replica commits, so their writes arrive within milliseconds;
+the poll stays as the safety net. Snapshots are written periodically by
+whichever worker holds the lock file.
 """
 
 import fcntl
@@ -13,6 +16,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Protocol
 
 from service.db import Database
 from service.indexes import IndexSet
@@ -23,6 +27,14 @@ log = logging.getLogger("hashbank.sync")
 _BATCH = 10_000
 
 
+class Waker(Protocol):
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds, returning early (True) when there is news."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class ChangeFollower:
     def __init__(
         self,
@@ -31,9 +43,11 @@ class ChangeFollower:
         snapshot_dir: Path,
         interval: float,
         snapshot_interval: float,
+        waker: Waker | None = None,
     ) -> None:
         self.db, self.indexes, self.snapshot_dir = db, indexes, snapshot_dir
         self.interval, self.snapshot_interval = interval, snapshot_interval
+        self.waker = waker
         self.seq = 0
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -54,6 +68,8 @@ class ChangeFollower:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.waker is not None:
+            self.waker.close()
 
     def load(self) -> None:
         loaded = self.indexes.load(self.snapshot_dir)
@@ -88,7 +104,7 @@ class ChangeFollower:
         applied = 0
         with self._apply_lock:
             while True:
-                with self.db.transaction(read_only=True) as session:
+                with self.db.read_once() as session:
                     rows = changes.since(session, self.seq, _BATCH)
                 if not rows:
                     return applied
@@ -116,7 +132,7 @@ class ChangeFollower:
             log.error("index load failed (%s); the worker stays not-ready", type(exc).__name__)
             return
         last_snapshot = time.monotonic()
-        while not self._stop.wait(self.interval):
+        while not self._pause():
             try:
                 self.catch_up()
                 due = self.snapshot_interval > 0 and (
@@ -127,3 +143,10 @@ class ChangeFollower:
                     last_snapshot = time.monotonic()
             except Exception as exc:  # a database hiccup must not kill the follower
                 log.warning("change-log poll failed: %s", type(exc).__name__)
+
+    def _pause(self) -> bool:
+        """Wait for news or one interval; True when it is time to stop."""
+        if self.waker is None:
+            return self._stop.wait(self.interval)
+        self.waker.wait(self.interval)
+        return self._stop.is_set()

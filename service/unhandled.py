@@ -6,20 +6,29 @@ parameters, which can hold hash values) and drops the keep-alive connection.
 `UnhandledErrors` sits inside it and never re-raises: it logs the exception's
 type and the route template (never the path, which can hold a case id) and
 answers 500, so the connection stays usable for the client's next request.
+A database that cannot be reached (restarted, failed over, out of
+connections) is the client's cue to retry: 503 with `Retry-After`.
 """
 
 import json
 import logging
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_body
 
 log = logging.getLogger("hashbank.errors")
 
-_BODY = json.dumps(
-    error_body("internal_error", "the service failed; nothing was changed"), separators=(",", ":")
-).encode()
+
+def _encode(code: str, message: str) -> bytes:
+    return json.dumps(error_body(code, message), separators=(",", ":")).encode()
+
+
+_FAILED = _encode("internal_error", "the service failed; nothing was changed")
+_UNAVAILABLE = _encode(
+    "database_unavailable", "the database did not answer; nothing was changed, try again"
+)
 
 
 class UnhandledErrors:
@@ -47,17 +56,33 @@ class UnhandledErrors:
                 # Half a response cannot be mended: returning without finishing it makes
                 # uvicorn close the connection, so the client sees a cut, not a wrong body.
                 return
+            unavailable = _database_unavailable(exc)
+            body = _UNAVAILABLE if unavailable else _FAILED
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            if unavailable:
+                headers.append((b"retry-after", b"1"))
             await send(
                 {
                     "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(_BODY)).encode()),
-                    ],
+                    "status": 503 if unavailable else 500,
+                    "headers": headers,
                 }
             )
-            await send({"type": "http.response.body", "body": _BODY})
+            await send({"type": "http.response.body", "body": body})
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection (not a bug in a statement)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    # psycopg's OperationalError is about the connection or the server; SQLite's is
+    # also raised for mistakes ("no such table"), of which only a busy file is transient.
+    return type(exc.orig).__module__.startswith("psycopg") or "locked" in str(exc.orig)
 
 
 def _kind(exc: BaseException) -> str:

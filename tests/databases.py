@@ -51,7 +51,10 @@ class PostgresCluster:
 
     user = "hashbank"
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # Tests throw the cluster away, so they skip fsync; a benchmark wants
+        # PostgreSQL's production defaults (`durable=True`).
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="hashbank-pg-"))
         self.data, self.port = self.root / "cluster", _free_port()
         self._created: set[str] = set()
@@ -70,11 +73,10 @@ class PostgresCluster:
             str(bin_dir / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust",
             "--no-sync", "-E", "UTF8",
         )  # fmt: skip
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=300"
-        )
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+        options += "-c max_connections=300"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
             "-o", options, "-w", "start",

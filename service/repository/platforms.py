@@ -48,10 +48,12 @@ class IssuedKey:
 class PlatformRepository:
     def __init__(self, db: Database, cache_seconds: float = 0.0) -> None:
         self.db = db
-        # Verified keys are remembered briefly (by hash, never the key itself): a
-        # database round trip per match request would cost more than the match.
-        # Revoking or disabling clears this worker's cache at once; other workers
-        # notice within `cache_seconds`.
+        # By default every request checks its key in the database (one indexed read,
+        # outside a transaction on PostgreSQL), so a revoked key or a disabled
+        # platform stops working in every worker and replica at once. With
+        # `cache_seconds` > 0 verified keys are remembered (by hash, never the key):
+        # this worker forgets them when it revokes or disables; others within
+        # `cache_seconds`.
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Caller | ApiError]] = {}
         self._cache_lock = threading.Lock()
@@ -61,6 +63,12 @@ class PlatformRepository:
         if not key:
             raise Unauthorized("an API key is required (header X-API-Key)")
         digest = hash_secret(key)
+        outcome = self._lookup(digest) if self.cache_seconds <= 0 else self._cached(digest)
+        if scope is not None and scope not in outcome.scopes:
+            raise Forbidden(f"API key lacks the {scope!r} scope")
+        return outcome
+
+    def _cached(self, digest: str) -> Caller:
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is None or now - cached[0] > self.cache_seconds:
@@ -76,8 +84,6 @@ class PlatformRepository:
             outcome = cached[1]
         if isinstance(outcome, ApiError):
             raise outcome
-        if scope is not None and scope not in outcome.scopes:
-            raise Forbidden(f"API key lacks the {scope!r} scope")
         return outcome
 
     def _forget(self) -> None:
@@ -85,7 +91,7 @@ class PlatformRepository:
             self._cache.clear()
 
     def _lookup(self, digest: str) -> Caller:
-        with self.db.transaction(read_only=True) as session:
+        with self.db.read_once() as session:
             row = session.execute(
                 select(ApiKey, Platform)
                 .join(Platform, Platform.id == ApiKey.platform_id)

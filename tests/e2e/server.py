@@ -34,15 +34,23 @@ def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    """A uvicorn process serving `create_app()`; logs go to `log_path`."""
+    """A uvicorn process serving `create_app()`; logs go to `log_path`.
+
+    `workers` (set before starting) is uvicorn's worker process count."""
 
     def __init__(self, data_dir: Path, log_path: Path, **env: str) -> None:
         self.data_dir, self.log_path, self.port = data_dir, log_path, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = service_env(data_dir, **env)
+        self.workers = 1
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> "Server":
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> "Server":
+        """Start the process without waiting (several servers can start at one moment)."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [
@@ -60,22 +68,35 @@ class Server:
                 "--no-proxy-headers",
                 "--http",
                 "service.header_limits:HeaderLimitsProtocol",
+                "--workers",
+                str(self.workers),
             ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> "Server":
+        """Until every worker is ready: /readyz answers 200 from each worker's pid."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
-        while True:
+        ready: set[str] = set()
+        while len(ready) < self.workers:
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
+                # A fresh connection each time, so the requests spread over the workers.
+                r = httpx.get(f"{self.url}/readyz", timeout=1, headers={"Connection": "close"})
+                if r.status_code == 200:
+                    ready.add(r.json().get("worker", "-"))
+                    if self.workers == 1 or len(ready) >= self.workers:
+                        return self
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
+            time.sleep(0.05)
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, as in a crash or power loss of the process."""
