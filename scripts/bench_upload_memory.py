@@ -36,7 +36,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.e2e
 from hashing.loading import read_header
 from service.decode_budget import image_cost
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server, platform_key
 
 MB = 1024 * 1024
 PHOTO = Path(__file__).resolve().parents[2] / "shared/pdq-reference/misc-images/modes/original.jpg"
@@ -230,12 +230,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
-        env = service_env(data, **extra)
-        admin = str(BIN / "hashbank-admin")
-        assert run_cli([admin, "platform", "add", "Bench"], env).returncode == 0
-        issued = run_cli([admin, "key", "issue", "Bench", "-s", "match"], env)
-        assert issued.returncode == 0, issued.stderr
-        key = issued.stdout.strip().splitlines()[-1]
+        key = platform_key(data, "match", platform="Bench")
         exact = PeakRss(os.getpid()).exact
         print(
             f"\na fresh service (uvicorn, one worker) per upload kind; peak RSS by "

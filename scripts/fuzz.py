@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.e2e
 from tests.e2e.fuzzing import EXCLUDED_CHECKS, FuzzRun, run_schemathesis
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server, platform_key
 
 
 def main() -> int:
@@ -33,11 +33,7 @@ def main() -> int:
     base = args.keep or Path(tempfile.mkdtemp(prefix="hashbank-fuzz-"))
     data = base / "data"
     data.mkdir(parents=True)
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Fuzzer"], env)
-    scopes = ["-s", "match", "-s", "feedback", "-s", "sync"]
-    issued = run_cli([str(BIN / "hashbank-admin"), "key", "issue", "Fuzzer", *scopes], env)
-    key = issued.stdout.strip().splitlines()[-1]
+    key = platform_key(data, "match", "feedback", "sync", platform="Fuzzer")
 
     print(
         f"schemathesis, {args.examples} examples, seed {args.seed}; excluded checks: "

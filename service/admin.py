@@ -16,6 +16,7 @@ from index import IndexConfig
 from service import hashlist
 from service.admin_db import admin_database, open_for
 from service.admin_disputes import dispute_app
+from service.admin_schema import db_app
 from service.db import Database
 from service.errors import ApiError
 from service.indexes import IndexSet
@@ -33,6 +34,7 @@ key_app = typer.Typer(help="Platform API keys.", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
 app.add_typer(key_app, name="key")
 app.add_typer(dispute_app, name="dispute")
+app.add_typer(db_app, name="db")
 app.callback()(open_for)  # one database per invocation, disposed when it ends
 out = Console()
 err = Console(stderr=True)
@@ -261,12 +263,18 @@ def import_hashes(
         str | None,
         typer.Option("--signal-type", help="The type of lines that hold a bare hash: pdq"),
     ] = None,
+    chunk: Annotated[
+        int,
+        typer.Option(min=1, help="Hashes written per transaction (survivors' writes go between)"),
+    ] = 2000,
 ) -> None:
     """Create one case from a hash list (`pdq <hex>` lines) and print its id and key once.
 
     Every line is checked first: one bad line imports nothing. Duplicates are folded,
-    withdrawn hashes come back, hashes already active are linked. Withdraw the whole
-    list later as any case, with its id and key.
+    withdrawn hashes come back, hashes already active are linked. The list is written
+    `--chunk` hashes per transaction; if writing fails part-way, the case is withdrawn
+    again, so nothing of it matches. Withdraw the whole list later as any case, with
+    its id and key.
     """
     try:
         parsed = hashlist.read(file, signal_type)
@@ -280,7 +288,9 @@ def import_hashes(
     db = _db()
     with db.transaction(read_only=True) as session:
         before = hashlists.prior_states(session, parsed.inputs)
-    created = CaseRepository(db).create(parsed.inputs, actor="admin", origin="import")
+    created = CaseRepository(db).create_in_chunks(
+        parsed.inputs, chunk, actor="admin", origin="import"
+    )
     distinct = len(created.status.hashes)
     counts = {
         "lines": parsed.lines,

@@ -114,26 +114,70 @@ class CaseRepository:
     def withdraw(self, case_id: str, key: str) -> CaseStatus:
         with self.db.transaction() as session:
             case = self._authorised(session, case_id, key)
-            if case.state == ACTIVE:
-                now = utcnow()
-                case.state, case.withdrawn_at = WITHDRAWN, now
-                for link in case.links:
-                    if link.state == ACTIVE:
-                        link.state, link.withdrawn_at = WITHDRAWN, now
-                session.flush()
-                # Withdrawn unless another active case holds it; a retired one stays so.
-                settle_many(session, [link.signal for link in case.links])
-                audit.record(
-                    session,
-                    "survivor",
-                    "case.withdraw",
-                    "case",
-                    case.public_id,
-                    hashes=len(case.links),
-                )
+            self._withdraw(session, case, "survivor")
             return self._status(session, case)
 
+    def create_in_chunks(
+        self, inputs: list[SignalInput], chunk: int, *, actor: str, origin: str
+    ) -> NewCase:
+        """`create` for long lists (an operator's import): one transaction per `chunk`
+        hashes, so the write lock is never held long and survivors' writes go on.
+
+        All or nothing as far as matching goes: if any chunk fails, the case is
+        withdrawn before the error is raised, so no part of the list stays active.
+        """
+        inputs = fold_duplicates(inputs)
+        created = self.create(inputs[:chunk], actor=actor, origin=origin)
+        try:
+            for start in range(chunk, len(inputs), chunk):
+                with self.db.transaction() as session:
+                    self._append(session, created.case_id, inputs[start : start + chunk])
+            with self.db.transaction(read_only=True) as session:
+                status = self._status(session, self._by_public_id(session, created.case_id))
+        except BaseException:
+            with self.db.transaction() as session:
+                self._withdraw(session, self._by_public_id(session, created.case_id), actor)
+            raise
+        return NewCase(created.case_id, created.case_key, status)
+
     # -- internals ------------------------------------------------------------------
+
+    def _withdraw(self, session: Session, case: Case, actor: str) -> None:
+        if case.state != ACTIVE:
+            return
+        now = utcnow()
+        case.state, case.withdrawn_at = WITHDRAWN, now
+        for link in case.links:
+            if link.state == ACTIVE:
+                link.state, link.withdrawn_at = WITHDRAWN, now
+        session.flush()
+        # Withdrawn unless another active case holds it; a retired one stays so.
+        settle_many(session, [link.signal for link in case.links])
+        audit.record(
+            session, actor, "case.withdraw", "case", case.public_id, hashes=len(case.links)
+        )
+
+    @staticmethod
+    def _append(session: Session, case_id: str, inputs: list[SignalInput]) -> None:
+        """Link hashes (distinct, and new to this case, with no image numbers) to a case
+        without loading what it already holds: each chunk of an import costs the same."""
+        case_pk = session.scalars(select(Case.id).where(Case.public_id == case_id)).one()
+        signals = get_or_create_many(session, inputs)
+        now = utcnow()
+        session.add_all(
+            CaseSignal(case_id=case_pk, signal_id=s.id, state=ACTIVE, added_at=now, image=None)
+            for s in signals
+        )
+        session.flush()
+        settle_many(session, [s for s in signals if s.state != ACTIVE])
+
+    @staticmethod
+    def _by_public_id(session: Session, case_id: str) -> Case:
+        return session.scalars(
+            select(Case)
+            .where(Case.public_id == case_id)
+            .options(selectinload(Case.links).selectinload(CaseSignal.signal))
+        ).one()
 
     def _authorised(self, session: Session, case_id: str, key: str) -> Case:
         """The case, if `key` opens it. An unknown id and a wrong key cost the same:

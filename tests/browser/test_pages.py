@@ -24,7 +24,8 @@ from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
 from hashing.policy import submission_hashes
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import BSDS500
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server
+from tests.e2e.server import platform_key as issue_key
 
 PHOTOS = sorted(BSDS500.glob("*.jpg"))[:12]  # each test creates cases from its own
 MANY = sorted(BSDS500.glob("*.jpg"))[12:52]  # 40 photos, ~120 hashes: more than one request
@@ -48,24 +49,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("pages")
     data = root / "data"
     data.mkdir()
-    env = service_env(data)
-    keys = []
-    for platform in ("Web Test", "Second Platform"):
-        run_cli([str(BIN / "hashbank-admin"), "platform", "add", platform], env)
-        issued = run_cli(
-            [
-                str(BIN / "hashbank-admin"),
-                "key",
-                "issue",
-                platform,
-                "-s",
-                "match",
-                "-s",
-                "feedback",
-            ],
-            env,
-        )
-        keys.append(issued.stdout.strip().splitlines()[-1])
+    keys = [
+        issue_key(data, "match", "feedback", platform=platform)
+        for platform in ("Web Test", "Second Platform")
+    ]
     with Server(data, root / "server.log") as server:
         yield Live(server.url, *keys)
     log = (root / "server.log").read_text()

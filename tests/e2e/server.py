@@ -131,8 +131,11 @@ def run_cli(
 
 def platform_key(data_dir: Path, *scopes: str, platform: str = "Partner") -> str:
     """An API key with `scopes` for `platform` (registered if new), issued as an operator
-    would: with the `hashbank-admin` CLI on the test's data."""
+    would: with the `hashbank-admin` CLI on the test's data (its database made first if
+    no server has made it yet)."""
     env = service_env(data_dir)
+    made = run_cli([str(BIN / "hashbank-admin"), "db", "upgrade"], env)
+    assert made.returncode == 0, made.stderr
     run_cli([str(BIN / "hashbank-admin"), "platform", "add", platform], env)  # once is enough
     args = [str(BIN / "hashbank-admin"), "key", "issue", platform]
     for scope in scopes:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.fuzzing import run_schemathesis
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server, platform_key
 
 EXAMPLES = 40
 SEED = 14
@@ -24,13 +24,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     base = tmp_path_factory.mktemp("fuzz")
     data = base / "data"
     data.mkdir()
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Fuzzer"], env)
-    scopes = ["-s", "match", "-s", "feedback", "-s", "sync"]
-    issued = run_cli([str(BIN / "hashbank-admin"), "key", "issue", "Fuzzer", *scopes], env)
-    assert issued.returncode == 0, issued.stderr
+    key = platform_key(data, "match", "feedback", "sync", platform="Fuzzer")
     with Server(data, base / "server.log") as server:
-        yield server, issued.stdout.strip().splitlines()[-1]
+        yield server, key
 
 
 @pytest.mark.slow

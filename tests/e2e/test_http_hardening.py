@@ -13,17 +13,9 @@ from sqlalchemy import create_engine, text
 
 from service.app import JSON_BODY_LIMIT
 from tests import databases
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import Server, platform_key
 
 Response = tuple[int, dict[str, str], bytes]
-
-
-def _key(data: Path, scope: str) -> str:
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "Partner"], env)
-    issued = run_cli([str(BIN / "hashbank-admin"), "key", "issue", "Partner", "-s", scope], env)
-    assert issued.returncode == 0, issued.stderr
-    return issued.stdout.strip().splitlines()[-1]
 
 
 def _connect(server: Server) -> socket.socket:
@@ -70,7 +62,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     base = tmp_path_factory.mktemp("hardening")
     data = base / "data"
     data.mkdir()
-    key = _key(data, "sync")
+    key = platform_key(data, "sync")
     with Server(data, base / "server.log") as server:
         yield server, key
 
@@ -136,7 +128,7 @@ def test_chunked_json_over_the_limit_gets_413_and_the_connection_closes(
 def _slow_server(base: Path) -> tuple[str, Server]:
     data = base / "data"
     data.mkdir()
-    key = _key(data, "match")  # the image route checks the key before it reads the body
+    key = platform_key(data, "match")  # the image route checks the key before it reads the body
     return key, Server(
         data,
         base / "server.log",

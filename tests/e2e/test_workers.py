@@ -9,14 +9,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from tests import databases
-from tests.e2e.server import BIN, Server, run_cli, service_env
-
-
-def _key(data: Path) -> str:
-    env = service_env(data)
-    run_cli([str(BIN / "hashbank-admin"), "platform", "add", "P"], env)
-    issued = run_cli([str(BIN / "hashbank-admin"), "key", "issue", "P", "-s", "match"], env)
-    return issued.stdout.strip().splitlines()[-1]
+from tests.e2e.server import Server, platform_key
 
 
 def _matches(client: httpx.Client, value: str) -> int:
@@ -28,7 +21,7 @@ def _matches(client: httpx.Client, value: str) -> int:
 def test_withdrawal_in_one_process_stops_matching_in_the_other_within_1s(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    key = _key(data)
+    key = platform_key(data, "match")
     value = random.Random(1).randbytes(32).hex()
     with Server(data, tmp_path / "a.log") as a, Server(data, tmp_path / "b.log") as b:
         ca = httpx.Client(base_url=a.url, headers={"X-API-Key": key})
@@ -103,7 +96,7 @@ def test_kill_mid_submission_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert set(acknowledged) <= set(per_case), "an acknowledged case was lost"
     assert set(per_case.values()) == {20}, "a case was half-written"
 
-    key = _key(data)
+    key = platform_key(data, "match")
     with (
         Server(data, tmp_path / "restart.log") as restarted,
         httpx.Client(base_url=restarted.url, headers={"X-API-Key": key}) as client,

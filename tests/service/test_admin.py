@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from index import load_snapshot
+from service import schema
 from service.admin import app as admin
 from service.app import create_app
 from tests.service.conftest import make_settings, random_pdq, settings_env, wait_ready
@@ -17,16 +18,42 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def empty_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The settings point at a data folder with no database yet."""
     data = tmp_path / "data"
     for variable, setting in settings_env(data).items():
         monkeypatch.setenv(variable, setting)
     return data
 
 
+@pytest.fixture
+def data_dir(empty_dir: Path) -> Path:
+    """A database made as an operator makes one: `hashbank-admin db upgrade`."""
+    code, _, err = run("db", "upgrade")
+    assert code == 0, err
+    return empty_dir
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(admin, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def test_admin_never_makes_a_database_it_was_not_asked_to(empty_dir: Path) -> None:
+    for command in (["platform", "add", "Example"], ["stats"], ["db", "current"]):
+        code, _, err = run(*command)
+        assert code == 1
+        assert "no hashbank database at" in err
+        assert "db upgrade" in err
+    assert not (empty_dir / "hashbank.db").exists()
+    code, out, err = run("db", "upgrade")
+    assert code == 0, err
+    assert f"at revision {schema.head()} (newest)" in out
+    assert "database: " in err  # it says which database it opened
+    assert run("db", "current")[1].strip() == f"revision {schema.head()}; newest {schema.head()}"
+    assert run("platform", "add", "Example")[0] == 0
+    assert run("db", "upgrade")[0] == 0  # again: nothing to do, nothing lost
+    assert "Example" in run("platform", "list")[1]
 
 
 def test_platform_and_key_lifecycle(data_dir: Path) -> None:

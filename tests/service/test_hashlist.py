@@ -45,12 +45,15 @@ UseData = Callable[[str], Path]
 
 @pytest.fixture
 def use_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UseData:
-    """`use_data("a")` points hashbank-admin at its own fresh database under tmp_path."""
+    """`use_data("a")` points hashbank-admin at its own fresh database under tmp_path,
+    made as an operator makes one (`hashbank-admin db upgrade`)."""
 
     def select_dir(name: str) -> Path:
         data = tmp_path / name
         for variable, setting in settings_env(data).items():
             monkeypatch.setenv(variable, setting)
+        code, _, err = run("db", "upgrade")
+        assert code == 0, err
         return data
 
     return select_dir
