@@ -38,9 +38,15 @@ class Server:
 
     def __init__(self, data_dir: Path, log_path: Path, **env: str) -> None:
         self.data_dir, self.log_path, self.port = data_dir, log_path, free_port()
+        self.uvicorn_args: tuple[str, ...] = ()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = service_env(data_dir, **env)
         self.process: subprocess.Popen[bytes] | None = None
+
+    def with_args(self, *args: str) -> "Server":
+        """More uvicorn options for the command line, e.g. `("--workers", "2")`."""
+        self.uvicorn_args = args
+        return self
 
     def start(self, timeout: float = 30) -> "Server":
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
@@ -60,6 +66,7 @@ class Server:
                 "--no-proxy-headers",
                 "--http",
                 "service.header_limits:HeaderLimitsProtocol",
+                *self.uvicorn_args,
             ],
             env=self.env,
             stdout=log,
