@@ -41,7 +41,7 @@ def measure(root: Path, listen: bool, cases: int, interval: float) -> list[float
     with ExitStack() as stack:
         started = time.monotonic()
         for server in servers:
-            server.workers = 2
+            server.with_workers(2)
             server.launch()
             stack.callback(server.stop)
         for server in servers:

@@ -12,11 +12,17 @@ import logging
 import re
 
 _CASE_PATH = re.compile(r"^(/v1/cases/)[^/?#]+")
+_CASE_PATH_ANYWHERE = re.compile(r"(/v1/cases/)(?!\{case_id\})[^/?#\s\"']+")
 REDACTED = r"\1{case_id}"
 
 
 def redact_path(path: str) -> str:
     return _CASE_PATH.sub(REDACTED, path)
+
+
+def redact_text(text: str) -> str:
+    """Any case path inside a message (a second line of defence for JSON log lines)."""
+    return _CASE_PATH_ANYWHERE.sub(REDACTED, text)
 
 
 class RedactCaseIds(logging.Filter):

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from index import IndexConfig
-from service import access_log, schema
+from service import access_log, log_format, metrics, schema
 from service.client_address import TrustedProxies
 from service.db import Database
 from service.decode_budget import DecodeBudget
@@ -21,7 +21,9 @@ from service.repository.cases import CaseRepository
 from service.repository.exchange import ExchangeRepository
 from service.repository.matches import MatchRepository
 from service.repository.platforms import PlatformRepository
+from service.request_metrics import RequestMetrics
 from service.routes import cases, exchange, health, pages, platform, stopncii
+from service.routes import metrics as metrics_route
 from service.settings import Settings
 from service.sync import ChangeFollower, Waker
 from service.throttle import FailureThrottle
@@ -51,6 +53,8 @@ def build_services(settings: Settings) -> Services:
         _waker(settings, db),
     )
     matches = MatchRepository(db, settings.dispute_min_platforms)
+    meter = metrics.for_settings(settings)
+    follower.on_progress = meter.observe_follower
     return Services(
         settings=settings,
         db=db,
@@ -68,11 +72,13 @@ def build_services(settings: Settings) -> Services:
             budget=DecodeBudget(
                 settings.decode_pool_bytes, settings.max_decode_bytes, settings.decode_wait_seconds
             ),
+            meter=meter,
         ),
         key_throttle=FailureThrottle(
             db, settings.key_failures_allowed, settings.key_failure_window_seconds
         ),
         proxies=TrustedProxies(settings.trusted_proxies),
+        metrics=meter,
     )
 
 
@@ -87,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             services.follower.stop()
+            services.metrics.close()
             services.db.dispose()
 
     app = FastAPI(
@@ -108,12 +115,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimits, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",), deadline=deadline
     )
-    for module in (cases, platform, exchange, stopncii, health, pages):
+    for module in (cases, platform, exchange, stopncii, health, metrics_route, pages):
         app.include_router(module.router)
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(pages.BrowserHeaders)
-    app.add_middleware(UnhandledErrors)  # outermost: whatever the rest raises
+    app.add_middleware(UnhandledErrors)  # whatever the rest raises
+    # Outermost of ours: it counts the status the client got, UnhandledErrors' 500s too.
+    app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.openapi = with_body_statuses(app)  # type: ignore[method-assign]
     logging.getLogger("hashbank").setLevel(logging.INFO)
     access_log.install()
+    log_format.install(settings.log_format)
     return app

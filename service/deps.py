@@ -9,6 +9,7 @@ from service.client_address import TrustedProxies
 from service.db import Database
 from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
+from service.metrics import Metrics
 from service.repository.cases import CaseRepository
 from service.repository.exchange import ExchangeRepository
 from service.repository.matches import MatchRepository
@@ -32,6 +33,7 @@ class Services:
     matcher: Matcher
     key_throttle: FailureThrottle
     proxies: TrustedProxies
+    metrics: Metrics
 
 
 # Dependencies are async: plain sync ones would each cost a thread-pool hop per request.
@@ -86,6 +88,7 @@ def require_scope(scope: str) -> object:
 MatchCaller = Annotated[Caller, require_scope("match")]
 FeedbackCaller = Annotated[Caller, require_scope("feedback")]
 SyncCaller = Annotated[Caller, require_scope("sync")]
+MetricsCaller = Annotated[Caller, require_scope("metrics")]
 
 
 def stopncii_caller(scope: str) -> object:

@@ -39,6 +39,10 @@ class IndexSet:
     def count(self, algorithm: str) -> int:
         return len(self._indexes[algorithm])
 
+    def sizes(self) -> dict[str, int]:
+        """Hashes per algorithm (for /metrics)."""
+        return {name: len(index) for name, index in self._indexes.items()}
+
     def rebuild(self, signals: Iterable[tuple[int, str, bytes]]) -> None:
         grouped: dict[str, tuple[list[int], list[bytes]]] = {n: ([], []) for n in ALGORITHMS}
         for signal_id, algorithm, value in signals:

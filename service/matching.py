@@ -44,6 +44,14 @@ def policy_search(
     return [{i: d for i, d in best.items() if policy.accepts(d)} for best in found]
 
 
+class MatchMeter(Protocol):
+    """Where answered match requests are counted (`service.metrics.Metrics`)."""
+
+    def observe_match(
+        self, source: str, *, searched: int, items: int, matched: int, hits: int
+    ) -> None: ...
+
+
 class MatchItem(Protocol):
     @property
     def algorithm(self) -> str: ...
@@ -63,8 +71,9 @@ class Matcher:
         max_hashes: int,
         max_image_pixels: int,
         budget: DecodeBudget,
+        meter: MatchMeter | None = None,
     ) -> None:
-        self.searcher, self.matches, self.budget = searcher, matches, budget
+        self.searcher, self.matches, self.budget, self.meter = searcher, matches, budget, meter
         self.max_batch, self.max_hashes = max_batch, max_hashes
         self.max_image_pixels = max_image_pixels
 
@@ -80,7 +89,7 @@ class Matcher:
                 "batch_too_large",
                 f"at most {self.max_batch} items per request, got {len(items)}",
             )
-        searched = sum(1 + len(item.variants) for item in items)
+        searched = hashes_searched(items)
         if searched > self.max_hashes:
             raise ApiError(
                 413,
@@ -112,10 +121,23 @@ class Matcher:
             )
         return results
 
+    def tally(self, source: str, searched: int, results: Sequence[Sequence[object]]) -> None:
+        """Count one answered request's work (`results`: per item, its matches)."""
+        if self.meter is not None:
+            self.meter.observe_match(
+                source,
+                searched=searched,
+                items=len(results),
+                matched=sum(1 for found in results if found),
+                hits=sum(len(found) for found in results),
+            )
+
     def match_items(
         self, platform_id: int, items: Sequence[MatchItem]
     ) -> list[list[dict[str, Any]]]:
-        return self.record(platform_id, len(items), self.find(items))
+        results = self.record(platform_id, len(items), self.find(items))
+        self.tally("hashes", hashes_searched(items), results)
+        return results
 
     async def match_image(self, platform_id: int, data: bytes) -> tuple[list[dict[str, Any]], int]:
         """Hash image bytes in memory (`hashing.policy`'s query hashes) and match them.
@@ -142,6 +164,7 @@ class Matcher:
     ) -> tuple[list[dict[str, Any]], int]:
         hits = self._search(DEFAULT_POLICY.algorithm, [(0, [h.value for h in hashes])])
         recorded = self.matches.record(platform_id, hits)
+        self.tally("image", len(hashes), [recorded])
         quality = hashes[0].quality or 0
         return [
             {"match_id": m.match_id, "algorithm": m.algorithm, "distance": m.distance}
@@ -159,3 +182,8 @@ class Matcher:
             for (i, _), best in zip(group, found, strict=True)
             for signal_id, distance in sorted(best.items(), key=lambda kv: kv[1])
         ]
+
+
+def hashes_searched(items: Sequence[MatchItem]) -> int:
+    """What a batch costs to search: each item's hash and its variants."""
+    return sum(1 + len(item.variants) for item in items)

@@ -1,6 +1,8 @@
 """The service's configuration: one pydantic-settings class, read from `HASHBANK_*` variables."""
 
 import ipaddress
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -111,6 +113,23 @@ class Settings(BaseSettings):
         "before it is suspended as disputed.",
     )
     exchange_page_max: int = Field(1000, description="Largest page of the partner feeds.")
+
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: the service's and uvicorn's log lines as JSON objects, one a "
+        "line (service.log_format), redacted as the text lines are.",
+    )
+    metrics_dir: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / f"hashbank-metrics-{os.getuid()}",
+        description="Where the uvicorn workers of one host share their metrics "
+        "(prometheus-client's multiprocess mode, service.metrics_files); one folder per "
+        "service run is made inside. Must be local to the host, never shared by replicas.",
+    )
+    metrics_multiprocess: bool | None = Field(
+        None,
+        description="Share metrics between worker processes through `metrics_dir`. Unset: "
+        "when this process is a worker that uvicorn started (--workers, --reload).",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

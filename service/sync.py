@@ -15,6 +15,7 @@ import fcntl
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -54,6 +55,10 @@ class ChangeFollower:
         self._apply_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._snapshot_seq = -1
+        # Wall-clock time of the last catch-up that found nothing more to apply; 0: none yet.
+        self.caught_up_at = 0.0
+        # Called after each catch-up (service.metrics records the new position).
+        self.on_progress: Callable[[ChangeFollower], None] | None = None
 
     @property
     def ready(self) -> bool:
@@ -81,6 +86,7 @@ class ChangeFollower:
         self.catch_up()
         self._snapshot_seq = self.seq if loaded is not None else -1
         self._ready.set()
+        self._progressed()
 
     def rebuild(self) -> None:
         """Fill the indexes from the database alone (the source of truth)."""
@@ -107,10 +113,22 @@ class ChangeFollower:
                 with self.db.read_once() as session:
                     rows = changes.since(session, self.seq, _BATCH)
                 if not rows:
-                    return applied
+                    self.caught_up_at = time.time()
+                    break
                 self.indexes.apply(rows)
                 self.seq = rows[-1].seq
                 applied += len(rows)
+        self._progressed()
+        return applied
+
+    def log_head(self) -> int:
+        """The change log's newest position in the database (this worker may be behind it)."""
+        with self.db.transaction(read_only=True) as session:
+            return changes.last_seq(session)
+
+    def _progressed(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self)
 
     def snapshot(self) -> bool:
         """Write a snapshot unless another worker is writing one; True if written."""

@@ -15,7 +15,7 @@ from service.errors import ApiError, Forbidden, NotFound, Unauthorized
 from service.models import ApiKey, Platform, utcnow
 from service.repository import audit
 
-SCOPES = ("match", "feedback", "sync")
+SCOPES = ("match", "feedback", "sync", "metrics")  # metrics: the operator's Prometheus
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import FeedbackCaller, MatchCaller, ServicesDep
+from service.matching import hashes_searched
 from service.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -47,6 +48,7 @@ async def match_hashes(
         results = await run_in_threadpool(matcher.record, caller.platform_id, len(items), hits)
     else:
         results = [[] for _ in items]
+    matcher.tally("hashes", hashes_searched(items), results)
     # Built as plain JSON: these few fields need no second validation pass against
     # `MatchResponse`, which still documents the shape at /docs.
     return JSONResponse(

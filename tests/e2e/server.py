@@ -34,16 +34,25 @@ def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    """A uvicorn process serving `create_app()`; logs go to `log_path`.
-
-    `workers` (set before starting) is uvicorn's worker process count."""
+    """A uvicorn process serving `create_app()`; logs go to `log_path`."""
 
     def __init__(self, data_dir: Path, log_path: Path, **env: str) -> None:
         self.data_dir, self.log_path, self.port = data_dir, log_path, free_port()
+        self.uvicorn_args: tuple[str, ...] = ()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = service_env(data_dir, **env)
         self.workers = 1
         self.process: subprocess.Popen[bytes] | None = None
+
+    def with_args(self, *args: str) -> "Server":
+        """More uvicorn options for the command line, e.g. `("--log-config", PATH)`."""
+        self.uvicorn_args = args
+        return self
+
+    def with_workers(self, workers: int) -> "Server":
+        """uvicorn's worker processes (`start` waits until each one is ready)."""
+        self.workers = workers
+        return self
 
     def start(self, timeout: float = 30) -> "Server":
         self.launch()
@@ -70,6 +79,7 @@ class Server:
                 "service.header_limits:HeaderLimitsProtocol",
                 "--workers",
                 str(self.workers),
+                *self.uvicorn_args,
             ],
             env=self.env,
             stdout=log,

@@ -37,7 +37,7 @@ def replicas(tmp_path: Path, shared: Path) -> Iterator[list[Server]]:
     ]
     with ExitStack() as stack:
         for server in servers:  # all launched before any is waited for
-            server.workers = WORKERS
+            server.with_workers(WORKERS)
             server.launch()
             stack.callback(server.stop)
         for server in servers:
