@@ -7,12 +7,15 @@ tests/e2e/test_http_hardening.py.
 
 import json
 import logging
+import sqlite3
 from collections.abc import Iterator
 
 import anyio
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from starlette.types import Message, Receive, Scope, Send
 
 from service.app import JSON_BODY_LIMIT
@@ -195,3 +198,27 @@ def test_an_error_after_the_response_started_cuts_it_and_logs_one_line(
         anyio.run(UnhandledErrors(half), scope, receive, send)
     assert [m["type"] for m in sent] == ["http.response.start"]  # no second start, no body
     assert caplog.messages == ["unhandled ExceptionGroup(KeyError, ValueError) in GET -"]
+
+
+@pytest.mark.parametrize(
+    ("cause", "status", "code"),
+    [
+        (psycopg.OperationalError("server closed the connection unexpectedly"), 503, None),
+        (sqlite3.OperationalError("database is locked"), 503, None),
+        (sqlite3.OperationalError("no such table: cases"), 500, "internal_error"),
+    ],
+)
+def test_a_database_that_does_not_answer_is_a_503_to_retry(
+    cause: Exception, status: int, code: str | None
+) -> None:
+    app = FastAPI()
+    app.add_middleware(UnhandledErrors)
+
+    @app.get("/v1/match")
+    def lost() -> None:
+        raise OperationalError("SELECT 1", {}, cause)
+
+    with TestClient(app) as client:
+        response = client.get("/v1/match")
+    assert error(response) == (status, code or "database_unavailable")
+    assert (response.headers.get("retry-after") == "1") == (status == 503)
