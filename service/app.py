@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from index import IndexConfig
-from service import access_log, log_format, metrics, schema
+from service import access_log, api_docs, log_format, metrics, schema
 from service.client_address import TrustedProxies
 from service.db import Database
 from service.decode_budget import DecodeBudget
@@ -106,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "in `X-API-Key`; case routes need the case key in `X-Case-Key`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # service.api_docs serves them from installed files
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (cases, platform, exchange, stopncii, health, metrics_route, pages):
         app.include_router(module.router)
     app.mount("/static", pages.static_files(), name="static")
+    api_docs.install(app)
     app.add_middleware(pages.BrowserHeaders)
     app.add_middleware(UnhandledErrors)  # whatever the rest raises
     # Outermost of ours: it counts the status the client got, UnhandledErrors' 500s too.

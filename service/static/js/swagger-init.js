@@ -1,0 +1,11 @@
+// Starts Swagger UI on /docs (service/api_docs.py); a file, not an inline script,
+// so the page's Content-Security-Policy can forbid inline scripts.
+"use strict";
+const root = document.getElementById("swagger-ui");
+window.SwaggerUIBundle({
+  url: root.dataset.openapiUrl,
+  domNode: root,
+  layout: "BaseLayout",
+  deepLinking: true,
+  presets: [window.SwaggerUIBundle.presets.apis, window.SwaggerUIBundle.SwaggerUIStandalonePreset],
+});
