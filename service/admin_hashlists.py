@@ -13,7 +13,7 @@ from rich.console import Console
 from service import hashlist
 from service.admin_db import admin_database
 from service.repository import audit, hashlists
-from service.repository.cases import CaseRepository
+from service.repository.cases import CaseRepository, NewCase
 from service.repository.signals import ACTIVE, WITHDRAWN
 
 out = Console()
@@ -86,9 +86,27 @@ def import_hashes(
     db = admin_database()
     with db.transaction(read_only=True) as session:
         before = hashlists.prior_states(session, parsed.inputs)
-    created = CaseRepository(db).create_in_chunks(
-        parsed.inputs, chunk, actor="admin", origin="import"
-    )
+
+    def show_key(case: NewCase) -> None:
+        # Before the rest is written: the key is never lost with a crash half-way.
+        print(f"case id:  {case.case_id}\ncase key: {case.case_key}", flush=True)
+        err.print(
+            "The case key is shown only now and cannot be recovered (hashbank keeps only a "
+            "hash of it). Keep it safe: with the case id it withdraws the imported list, like "
+            "any case (DELETE /v1/cases/CASE_ID with X-Case-Key, or hashbank withdraw CASE_ID)."
+        )
+
+    try:
+        created = CaseRepository(db).create_in_chunks(
+            parsed.inputs, chunk, actor="admin", origin="import", on_created=show_key
+        )
+    except Exception as exc:
+        err.print(
+            f"error: the import failed part-way ({type(exc).__name__}); the case above was "
+            "withdrawn again, so nothing of the list matches. Run the import again.",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
     distinct = len(created.status.hashes)
     counts = {
         "lines": parsed.lines,
@@ -111,10 +129,4 @@ def import_hashes(
         ),
         markup=False,
         highlight=False,
-    )
-    print(f"case id:  {created.case_id}\ncase key: {created.case_key}")
-    err.print(
-        "The case key is shown only now and cannot be recovered (hashbank keeps only a hash "
-        "of it). Keep it safe: with the case id it withdraws the imported list, like any case "
-        "(DELETE /v1/cases/CASE_ID with X-Case-Key, or hashbank withdraw CASE_ID)."
     )

@@ -1,5 +1,6 @@
 """Cases: a survivor's submission, its secret key, its hashes, and what became of them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -118,17 +119,26 @@ class CaseRepository:
             return self._status(session, case)
 
     def create_in_chunks(
-        self, inputs: list[SignalInput], chunk: int, *, actor: str, origin: str
+        self,
+        inputs: list[SignalInput],
+        chunk: int,
+        *,
+        actor: str,
+        origin: str,
+        on_created: Callable[[NewCase], None] = lambda _: None,
     ) -> NewCase:
         """`create` for long lists (an operator's import): one transaction per `chunk`
         hashes, so the write lock is never held long and survivors' writes go on.
 
-        All or nothing as far as matching goes: if any chunk fails, the case is
-        withdrawn before the error is raised, so no part of the list stays active.
+        `on_created` gets the case (its key) as soon as the first chunk is committed,
+        so whoever imports holds the key even if the process dies half-way. If a later
+        chunk fails, the case is withdrawn before the error is raised, so no part of
+        the list stays active.
         """
         inputs = fold_duplicates(inputs)
         created = self.create(inputs[:chunk], actor=actor, origin=origin)
         try:
+            on_created(created)
             for start in range(chunk, len(inputs), chunk):
                 with self.db.transaction() as session:
                     self._append(session, created.case_id, inputs[start : start + chunk])

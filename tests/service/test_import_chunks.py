@@ -139,12 +139,16 @@ def test_a_failure_part_way_leaves_nothing_of_the_list_matching(
         original(session, case_id, inputs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(CaseRepository, "_append", staticmethod(failing_append))
-    code, out, _ = run("import", str(_listing(tmp_path, values)), "--chunk", "10")
-    assert code != 0
-    assert "case key" not in out
+    code, out, err = run("import", str(_listing(tmp_path, values)), "--chunk", "10")
+    assert code == 1
+    assert "failed part-way (OSError)" in " ".join(err.split())
+    assert "withdrawn again" in err
+    # The key was shown as soon as the case existed: whoever imports always holds it.
+    case_id, _ = printed_case(out)
     with opened(data) as db, db.transaction(read_only=True) as session:
         imported = session.scalars(select(Case).order_by(Case.id.desc())).first()
         assert imported is not None
+        assert imported.public_id == case_id
         assert imported.state == "withdrawn"
         assert len(imported.links) == 20  # two chunks written, then withdrawn again
         states: dict[bytes, str] = dict(session.execute(select(Signal.value, Signal.state)).all())
