@@ -17,7 +17,7 @@ from service.admin_disputes import dispute_app
 from service.admin_hashlists import export_hashes, import_hashes
 from service.admin_schema import db_app
 from service.db import Database
-from service.errors import ApiError
+from service.failures import Failure
 from service.indexes import IndexSet
 from service.repository import audit
 from service.repository.platforms import SCOPES, PlatformRepository
@@ -48,7 +48,7 @@ def _audit(action: str, **detail: object) -> None:
         audit.record(session, "admin", action, "service", "-", **detail)
 
 
-def _fail(exc: ApiError) -> None:
+def _fail(exc: Failure) -> None:
     err.print(f"error: {exc.message}")
     raise typer.Exit(1)
 
@@ -58,7 +58,7 @@ def platform_add(name: str) -> None:
     """Register a partner platform."""
     try:
         info = PlatformRepository(_db()).add(name)
-    except ApiError as exc:
+    except Failure as exc:
         _fail(exc)
         return
     out.print(
@@ -98,7 +98,7 @@ def platform_enable(name: str) -> None:
 def _set_state(name: str, state: str) -> None:
     try:
         PlatformRepository(_db()).set_state(name, state)
-    except ApiError as exc:
+    except Failure as exc:
         _fail(exc)
     out.print(f"platform {name!r} is now {state}")
 
@@ -116,7 +116,7 @@ def key_issue(
     """Issue an API key. It is printed once and stored only as a hash."""
     try:
         issued = PlatformRepository(_db()).issue_key(platform, scope)
-    except ApiError as exc:
+    except Failure as exc:
         _fail(exc)
         return
     err.print(
@@ -134,7 +134,7 @@ def key_revoke(key_id: str) -> None:
     """Revoke a key by its id (k_...); it stops working at once."""
     try:
         PlatformRepository(_db()).revoke_key(key_id)
-    except ApiError as exc:
+    except Failure as exc:
         _fail(exc)
     out.print(f"key {key_id} revoked")
 
@@ -144,7 +144,7 @@ def key_list(platform: str) -> None:
     """List a platform's key ids, scopes and revocation times (never the keys)."""
     try:
         keys = PlatformRepository(_db()).keys(platform)
-    except ApiError as exc:
+    except Failure as exc:
         _fail(exc)
         return
     _audit("key.list", platform=platform)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from service.admin_db import admin_database
-from service.errors import ApiError
+from service.failures import Failure
 from service.repository import audit
 from service.repository.disputes import DisputeRepository
 
@@ -62,7 +62,7 @@ def dispute_reinstate(signal_id: SignalId) -> None:
     """Make a disputed (or retired) hash match again, with the hashes suspended with it."""
     try:
         state = _repository().reinstate(signal_id)
-    except ApiError as exc:
+    except Failure as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
     out.print(f"hash {signal_id} reinstated, with the hashes suspended with it: now {state}")
@@ -75,7 +75,7 @@ def dispute_retire(signal_id: SignalId) -> None:
     wherever another case holds them."""
     try:
         _repository().retire(signal_id)
-    except ApiError as exc:
+    except Failure as exc:
         err.print(f"error: {exc.message}")
         raise typer.Exit(1) from None
     out.print(f"hash {signal_id} retired")

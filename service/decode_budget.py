@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from hashing.colour import BAND_PIXELS
 from hashing.loading import ImageHeader
-from service.errors import ApiError
+from service.failures import Busy, TooLarge
 
 MB = 1024 * 1024
 
@@ -89,17 +89,16 @@ def image_cost(header: ImageHeader, upload_bytes: int) -> int:
     return peak * _SLACK_NUMERATOR // _SLACK_DENOMINATOR + _SLACK_BYTES
 
 
-class DecodeBusy(ApiError):
-    """The worker's pool stayed full for as long as a request may wait: 503, Retry-After."""
+class DecodeBusy(Busy):
+    """The worker's pool stayed full for as long as a request may wait (503, Retry-After)."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            503,
-            "busy",
             "the service is decoding as many images as its memory allows; "
             f"try again in {retry_after} s",
+            "busy",
+            retry_after,
         )
-        self.retry_after = retry_after
 
 
 @dataclass(eq=False)
@@ -148,11 +147,10 @@ class DecodeBudget:
         The reservation is given back when the block ends, however it ends.
         """
         if cost > self.per_image:
-            raise ApiError(
-                413,
-                "image_too_large",
+            raise TooLarge(
                 f"decoding and hashing this image takes about {_mb(cost)}; "
                 f"this service takes at most {_mb(self.per_image)} per image",
+                "image_too_large",
             )
         await self._acquire(cost)
         try:

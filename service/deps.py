@@ -7,7 +7,7 @@ from fastapi import Depends, Header, Request
 
 from service.client_address import TrustedProxies
 from service.db import Database
-from service.errors import Forbidden, Unauthorized
+from service.failures import Forbidden, Unauthorized
 from service.matching import Matcher
 from service.metrics import Metrics
 from service.repository.cases import CaseRepository

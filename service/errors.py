@@ -1,7 +1,10 @@
 """The service's one error shape, and the map from domain errors to HTTP statuses.
 
 Every error response is `{"error": {"code": ..., "message": ..., "details": [...]}}`.
-Domain exceptions from `hashing` and `index` carry no HTTP; this module decides.
+Domain exceptions (`service.failures`, `hashing.errors`, `index.errors`) carry no
+HTTP; the tables here decide. `ApiError`, which names its status, is for the HTTP
+edge alone: request bodies and uploads (`service.upload`) and the StopNCII
+routes' own wire rules.
 """
 
 from typing import Any
@@ -20,6 +23,18 @@ from hashing.errors import (
     UnknownAlgorithm,
     UnreadableImage,
 )
+from index.errors import IndexError_, InvalidCodes
+from service.failures import (
+    Busy,
+    Conflict,
+    Failure,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Throttled,
+    TooLarge,
+    Unauthorized,
+)
 from service.json_body import explain, syntax_reason
 
 
@@ -33,25 +48,16 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details or []
 
 
-class NotFound(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(404, "not_found", message)
-
-
-class Unauthorized(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(401, "unauthorized", message)
-
-
-class Forbidden(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(403, "forbidden", message)
-
-
-class Throttled(ApiError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "too_many_attempts", "too many wrong keys; try again later")
-        self.retry_after = retry_after
+_FAILURE_STATUS: dict[type[Failure], int] = {
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Conflict: 409,
+    TooLarge: 413,
+    Invalid: 422,
+    Throttled: 429,
+    Busy: 503,
+}
 
 
 _HASHING_STATUS: dict[type[HashingError], tuple[int, str]] = {
@@ -91,10 +97,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        # Throttled and service.decode_budget.DecodeBusy say when to come back.
+        return _respond(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(Failure)
+    async def _failure(_: Request, exc: Failure) -> JSONResponse:
+        status = next((v for k, v in _FAILURE_STATUS.items() if isinstance(exc, k)), 400)
+        # Throttled and Busy say when to come back.
         retry_after = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        return _respond(exc.status, exc.code, exc.message, exc.details, headers)
+        return _respond(status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(IndexError_)
+    async def _index(_: Request, exc: IndexError_) -> JSONResponse:
+        # Queries are validated before they reach the index; a code it still refuses
+        # is the caller's malformed hash, anything else a fault of the service.
+        if isinstance(exc, InvalidCodes):
+            return _respond(422, "invalid_hash", str(exc))
+        return _respond(500, "internal_error", "the service failed; nothing was changed")
 
     @app.exception_handler(HashingError)
     async def _hashing(_: Request, exc: HashingError) -> JSONResponse:

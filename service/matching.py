@@ -21,7 +21,7 @@ from hashing import Hash, HashingError, get_algorithm, load_image
 from hashing.loading import read_header
 from hashing.policy import DEFAULT_POLICY, MatchPolicy
 from service.decode_budget import DecodeBudget, give_back_memory, image_cost
-from service.errors import ApiError
+from service.failures import Invalid, TooLarge
 from service.repository.matches import Hit, MatchRepository
 from service.validation import parse_one
 
@@ -84,18 +84,15 @@ class Matcher:
         variants) per batch, else 413.
         """
         if len(items) > self.max_batch:
-            raise ApiError(
-                413,
-                "batch_too_large",
-                f"at most {self.max_batch} items per request, got {len(items)}",
+            raise TooLarge(
+                f"at most {self.max_batch} items per request, got {len(items)}", "batch_too_large"
             )
         searched = hashes_searched(items)
         if searched > self.max_hashes:
-            raise ApiError(
-                413,
-                "too_many_hashes",
+            raise TooLarge(
                 f"at most {self.max_hashes:,} hashes (items and their variants) per request, "
                 f"got {searched:,}; send fewer items per request",
+                "too_many_hashes",
             )
         groups: dict[str, list[tuple[int, list[bytes]]]] = {}
         problems: list[dict[str, Any]] = []
@@ -107,7 +104,7 @@ class Matcher:
                 continue
             groups.setdefault(parsed[0].algorithm, []).append((i, [p.value for p in parsed]))
         if problems:
-            raise ApiError(422, "invalid_hash", "some items are not valid hashes", problems)
+            raise Invalid("some items are not valid hashes", "invalid_hash", problems)
         return [
             hit for algorithm, group in groups.items() for hit in self._search(algorithm, group)
         ]

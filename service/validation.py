@@ -6,16 +6,14 @@ from typing import Any
 from hashing import HashingError, get_algorithm
 from hashing.pdq import PDQ
 from hashing.registry import PDQ_ALGORITHM
-from service.errors import ApiError
+from service.failures import Invalid, TooLarge
 from service.repository.signals import SignalInput
 from service.schemas import HashIn
 
 
 def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> list[SignalInput]:
     if len(items) > limit:
-        raise ApiError(
-            413, "too_many_hashes", f"at most {limit} hashes per request, got {len(items)}"
-        )
+        raise TooLarge(f"at most {limit} hashes per request, got {len(items)}", "too_many_hashes")
     parsed: list[SignalInput] = []
     problems: list[dict[str, Any]] = []
     for i, item in enumerate(items):
@@ -24,9 +22,7 @@ def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> 
         except HashingError as exc:
             problems.append({"location": f"{field}.{i}", "reason": str(exc)})
     if problems:
-        raise ApiError(
-            422, "invalid_hash", "some hashes are not valid; nothing was saved", problems
-        )
+        raise Invalid("some hashes are not valid; nothing was saved", "invalid_hash", problems)
     return parsed
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service.credentials import hash_secret, new_case_key, new_public_id, secret_matches
 from service.db import Database
-from service.errors import ApiError, Unauthorized
+from service.failures import Conflict, Unauthorized
 from service.models import Case, CaseSignal, Dispute, Feedback, Match, Platform, utcnow
 from service.repository import audit
 from service.repository.signals import (
@@ -105,7 +105,7 @@ class CaseRepository:
         with self.db.transaction() as session:
             case = self._authorised(session, case_id, key)
             if case.state != ACTIVE:
-                raise ApiError(409, "case_withdrawn", "this case was withdrawn; create a new one")
+                raise Conflict("this case was withdrawn; create a new one", "case_withdrawn")
             added = self._link(session, case, inputs)
             audit.record(
                 session, "survivor", "case.add_hashes", "case", case.public_id, hashes=added

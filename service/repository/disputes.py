@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db import Database
-from service.errors import ApiError, NotFound
+from service.failures import Conflict, NotFound
 from service.models import CaseSignal, Dispute, Feedback, Match, Platform, Signal, utcnow
 from service.repository import audit
 from service.repository.signals import (
@@ -175,12 +175,11 @@ class DisputeRepository:
         dispute = session.get(Dispute, signal_id)
         if dispute is None or dispute.state not in allowed:
             if signal.state == DISPUTED:
-                raise ApiError(
-                    409,
-                    "sibling_of_dispute",
+                raise Conflict(
                     f"hash {signal_id} is suspended as another hash's sibling; "
                     "decide on that hash (see `dispute list`, column via)",
+                    "sibling_of_dispute",
                 )
             wanted = "disputed" if allowed == (OPEN,) else "disputed or retired"
-            raise ApiError(409, "not_disputed", f"hash {signal_id} is {signal.state}, not {wanted}")
+            raise Conflict(f"hash {signal_id} is {signal.state}, not {wanted}", "not_disputed")
         return signal, dispute

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.credentials import new_public_id
 from service.db import Database
-from service.errors import NotFound
+from service.failures import NotFound
 from service.group_commit import GroupCommitter
 from service.models import CaseSignal, Feedback, Match, Signal, utcnow
 from service.repository import audit, disputes

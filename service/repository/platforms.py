@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.credentials import hash_secret, new_api_key, new_public_id
 from service.db import Database
-from service.errors import ApiError, Forbidden, NotFound, Unauthorized
+from service.failures import Conflict, Failure, Forbidden, Invalid, NotFound, Unauthorized
 from service.models import ApiKey, Platform, utcnow
 from service.repository import audit
 
@@ -55,7 +55,7 @@ class PlatformRepository:
         # this worker forgets them when it revokes or disables; others within
         # `cache_seconds`.
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Caller | ApiError]] = {}
+        self._cache: dict[str, tuple[float, Caller | Failure]] = {}
         self._cache_lock = threading.Lock()
 
     def authenticate(self, key: str | None, scope: str | None) -> Caller:
@@ -73,8 +73,8 @@ class PlatformRepository:
         cached = self._cache.get(digest)
         if cached is None or now - cached[0] > self.cache_seconds:
             try:
-                outcome: Caller | ApiError = self._lookup(digest)
-            except ApiError as exc:
+                outcome: Caller | Failure = self._lookup(digest)
+            except Failure as exc:
                 outcome = exc
             with self._cache_lock:
                 if len(self._cache) > 10_000:
@@ -82,7 +82,7 @@ class PlatformRepository:
                 self._cache[digest] = (now, outcome)
         else:
             outcome = cached[1]
-        if isinstance(outcome, ApiError):
+        if isinstance(outcome, Failure):
             raise outcome
         return outcome
 
@@ -119,7 +119,7 @@ class PlatformRepository:
                 audit.record(session, actor, "platform.add", "platform", platform.id, name=name)
                 return PlatformInfo(platform.id, name, platform.state, platform.created_at, 0)
         except IntegrityError:
-            raise ApiError(409, "platform_exists", f"a platform named {name!r} exists") from None
+            raise Conflict(f"a platform named {name!r} exists", "platform_exists") from None
 
     def list_platforms(self) -> list[PlatformInfo]:
         with self.db.transaction(read_only=True) as session:
@@ -148,7 +148,7 @@ class PlatformRepository:
     def issue_key(self, name: str, scopes: list[str], actor: str = "admin") -> IssuedKey:
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
-            raise ApiError(422, "invalid_scope", f"scopes must be some of {', '.join(SCOPES)}")
+            raise Invalid(f"scopes must be some of {', '.join(SCOPES)}", "invalid_scope")
         key = new_api_key()
         ordered = tuple(s for s in SCOPES if s in scopes)
         with self.db.transaction() as session:

@@ -6,7 +6,7 @@ from typing import TypeVar
 from fastapi import APIRouter, status
 
 from service.deps import CaseKey, ClientAddress, Services, ServicesDep
-from service.errors import Throttled, Unauthorized
+from service.failures import Throttled, Unauthorized
 from service.repository.cases import CaseStatus
 from service.schemas import CaseStatusOut, HashList, NewCaseOut, error_responses
 from service.validation import parse_hashes

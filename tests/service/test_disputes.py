@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from service.admin import app as admin_app
 from service.deps import Services
-from service.errors import ApiError
+from service.failures import Conflict
 from service.repository.disputes import DisputeRepository
 from service.settings import Settings
 from tests.service.api import case, case_of_images, feed, match, report, stopncii
@@ -163,7 +163,7 @@ def test_a_dispute_suspends_the_picture_only_in_the_cases_holding_it(
     direct, sibling = by_id[str(listed[a[0]].signal_id)], by_id[str(listed[a[2]].signal_id)]
     assert direct[4:6] == ["Platform A: not_violating, Platform B: not_violating", "-"]
     assert sibling[5] == str(listed[a[0]].signal_id)  # via: the dispute that carried it
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Conflict) as refused:
         disputes.reinstate(listed[a[2]].signal_id)  # a sibling: decide on its dispute
     assert refused.value.code == "sibling_of_dispute"
     assert disputes.reinstate(listed[a[0]].signal_id) == "active"

@@ -18,7 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from starlette.types import Message, Receive, Scope, Send
 
+from index.errors import InvalidCodes, SnapshotError
+from service import failures
 from service.app import JSON_BODY_LIMIT
+from service.errors import install_error_handlers
 from service.unhandled import UnhandledErrors
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -222,3 +225,37 @@ def test_a_database_that_does_not_answer_is_a_503_to_retry(
         response = client.get("/v1/match")
     assert error(response) == (status, code or "database_unavailable")
     assert (response.headers.get("retry-after") == "1") == (status == 503)
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "code"),
+    [
+        (failures.NotFound("no match 'm_1' for this platform"), 404, "not_found"),
+        (failures.Unauthorized("case id or case key is wrong"), 401, "unauthorized"),
+        (failures.Forbidden("API key lacks the 'match' scope"), 403, "forbidden"),
+        (failures.Conflict("this case was withdrawn", "case_withdrawn"), 409, "case_withdrawn"),
+        (failures.TooLarge("at most 1000 items", "batch_too_large"), 413, "batch_too_large"),
+        (failures.Invalid("some items are not valid", "invalid_hash"), 422, "invalid_hash"),
+        (failures.Throttled(retry_after=7), 429, "too_many_attempts"),
+        (failures.Busy("decoding as many images as it can", "busy", 3), 503, "busy"),
+        (InvalidCodes("codes must be 32 bytes"), 422, "invalid_hash"),
+        (SnapshotError("snapshot unreadable"), 500, "internal_error"),
+    ],
+)
+def test_each_domain_failure_has_one_status_at_the_edge(
+    raised: Exception, status: int, code: str
+) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/refused")
+    def refused() -> None:
+        raise raised
+
+    with TestClient(app) as client:
+        response = client.get("/refused")
+    assert error(response) == (status, code)
+    retry_after = getattr(raised, "retry_after", None)
+    assert response.headers.get("retry-after") == (
+        None if retry_after is None else str(retry_after)
+    )
