@@ -65,7 +65,11 @@ def install(app: FastAPI) -> None:
     openapi = app.openapi_url or "/openapi.json"
     values = {"title": app.title, "assets": PREFIX, "openapi": openapi}
     swagger, redoc = _SWAGGER.format(**values), _REDOC.format(**values)
-    headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

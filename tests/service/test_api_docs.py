@@ -24,6 +24,7 @@ def test_both_pages_reference_only_local_files_that_are_served(client: TestClien
         assert "default-src 'none'" in csp
         assert "script-src 'self';" in csp  # no inline script, no other host
         assert "connect-src 'self'" in csp
+        assert response.headers["referrer-policy"] == "no-referrer"
         assert "<script>" not in response.text  # only <script src=...>
         for url in _local_urls(response.text):
             asset = client.get(url)
@@ -34,6 +35,12 @@ def test_both_pages_reference_only_local_files_that_are_served(client: TestClien
                 assert asset.headers["content-type"].startswith("text/css"), url
             elif url == "/openapi.json":
                 assert asset.json()["info"]["title"] == "hashbank"
+
+
+def test_swagger_ui_never_calls_the_public_validator(client: TestClient) -> None:
+    init = client.get("/static/js/swagger-init.js")
+    assert init.status_code == 200
+    assert "validatorUrl: null" in init.text
 
 
 def test_the_viewers_are_the_packaged_ones(client: TestClient) -> None:

@@ -7,5 +7,6 @@ window.SwaggerUIBundle({
   domNode: root,
   layout: "BaseLayout",
   deepLinking: true,
+  validatorUrl: null, // never send the API description's address to validator.swagger.io
   presets: [window.SwaggerUIBundle.presets.apis, window.SwaggerUIBundle.SwaggerUIStandalonePreset],
 });
