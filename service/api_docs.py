@@ -26,45 +26,43 @@ CSP = (
     "worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
-_SWAGGER = """<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - API documentation</title>
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<title>{title}</title>
 <link rel="icon" href="{assets}/favicon.png">
+{head}
 </head>
 <body>
-<div id="swagger-ui" data-openapi-url="{openapi}"></div>
-<script src="{assets}/swagger-ui-bundle.js"></script>
-<script src="/static/js/swagger-init.js"></script>
+{body}
 </body>
 </html>
 """
 
-_REDOC = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - API reference</title>
-<link rel="icon" href="{assets}/favicon.png">
-</head>
-<body>
-<redoc spec-url="{openapi}"></redoc>
-<script src="{assets}/redoc.standalone.js"></script>
-</body>
-</html>
-"""
+
+def _page(title: str, head: str, body: str) -> str:
+    return _PAGE.format(title=title, assets=PREFIX, head=head, body=body)
 
 
 def install(app: FastAPI) -> None:
     """Serve `/docs`, `/redoc` and their assets (the app was made with docs_url=None,
     redoc_url=None)."""
     openapi = app.openapi_url or "/openapi.json"
-    values = {"title": app.title, "assets": PREFIX, "openapi": openapi}
-    swagger, redoc = _SWAGGER.format(**values), _REDOC.format(**values)
+    swagger = _page(
+        f"{app.title} - API documentation",
+        f'<link rel="stylesheet" href="{PREFIX}/swagger-ui.css">',
+        f'<div id="swagger-ui" data-openapi-url="{openapi}"></div>\n'
+        f'<script src="{PREFIX}/swagger-ui-bundle.js"></script>\n'
+        '<script src="/static/js/swagger-init.js"></script>',
+    )
+    redoc = _page(
+        f"{app.title} - API reference",
+        "",
+        f'<redoc spec-url="{openapi}"></redoc>\n'
+        f'<script src="{PREFIX}/redoc.standalone.js"></script>',
+    )
     headers = {
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",

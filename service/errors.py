@@ -48,6 +48,10 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details or []
 
 
+# The methods the API knows (the order `Allow` lists them in); service.request_metrics
+# counts any other as `other`.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 _FAILURE_STATUS: dict[type[Failure], int] = {
     NotFound: 404,
     Unauthorized: 401,
@@ -178,7 +182,7 @@ def _allowed_methods(request: Request) -> list[str]:
     """
     routes: list[BaseRoute] = request.app.router.routes
     allowed = []
-    for method in _METHODS:
+    for method in HTTP_METHODS:
         probe = {**request.scope, "method": method}
         if any(
             route.matches(probe)[0] is Match.FULL
@@ -187,6 +191,3 @@ def _allowed_methods(request: Request) -> list[str]:
         ):
             allowed.append(method)
     return allowed
-
-
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

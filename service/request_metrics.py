@@ -12,10 +12,10 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import HTTP_METHODS
 from service.metrics import Metrics
 
 UNMATCHED = "unmatched"
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestMetrics:
@@ -41,7 +41,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, tracking)
         finally:
-            method = scope["method"] if scope["method"] in METHODS else "other"
+            method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
             self.metrics.observe_request(
                 route_template(scope), method, status, time.perf_counter() - started
             )

@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from hashing import PDQ_ALGORITHM, LowQualityImage, load_image
 from hashing.policy import submission_hashes
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import BSDS500
 from tests.e2e.server import Server
 from tests.e2e.server import platform_key as issue_key
@@ -57,14 +56,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         yield Live(server.url, *keys)
     log = (root / "server.log").read_text()
     assert not any(key in log for key in keys)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
