@@ -39,4 +39,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
 # (--no-proxy-headers), a deadline on request headers (--http ...HeaderLimitsProtocol).
 # Workers: WEB_CONCURRENCY (uvicorn's own variable), 1 by default.
 CMD ["uvicorn", "--factory", "service.app:create_app", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-proxy-headers", "--http", "service.header_limits:HeaderLimitsProtocol", "--no-server-header"]
+     "--no-proxy-headers", "--http", "service.api.header_limits:HeaderLimitsProtocol", "--no-server-header"]

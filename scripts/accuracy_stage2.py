@@ -16,7 +16,7 @@ from accuracy_transforms import TARGETS, TRANSFORMS
 
 from hashing.imagehashes import DHASH, PHASH
 from hashing.policy import DEFAULT_POLICY
-from service.indexes import IndexSet
+from service.live.indexes import IndexSet
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ rotations and flips, crops, padding, screenshots) and runs the real pipeline:
   each original, stored in the service's own `IndexSet` (the `index` package);
 * platform side: each copy encoded to a file, decoded by `load_image`, hashed
   with the policy's query hashes;
-* service side: `service.matching.policy_search` (the Matcher's search and the
+* service side: `service.match.matcher.policy_search` (the Matcher's search and the
   policy's accept rule).
 
 False matches: every original queried against the other originals (all
@@ -49,8 +49,8 @@ from hashing.forms import trim_borders
 from hashing.pdq import DIHEDRAL_TRANSPOSES
 from hashing.policy import DEFAULT_POLICY, MatchPolicy
 from index import IndexConfig
-from service.indexes import IndexSet
-from service.matching import policy_search
+from service.live.indexes import IndexSet
+from service.match.matcher import policy_search
 
 BEGIN, END = "<!-- bench_accuracy:begin -->", "<!-- bench_accuracy:end -->"
 

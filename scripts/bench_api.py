@@ -37,10 +37,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from service import schema
-from service.db import Database
-from service.models import Signal, utcnow
-from service.repository.platforms import PlatformRepository
+from service.store import schema
+from service.store.db import Database
+from service.store.models import Signal, utcnow
+from service.store.platforms import PlatformRepository
 
 BIN = Path(sys.executable).parent
 

@@ -35,7 +35,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.e2e
 from hashing.loading import read_header
-from service.decode_budget import image_cost
+from service.match.decode_budget import image_cost
 from tests.e2e.server import Server, platform_key
 
 MB = 1024 * 1024

@@ -7,27 +7,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from index import IndexConfig
-from service import access_log, api_docs, log_format, metrics, schema
-from service.client_address import TrustedProxies
-from service.db import Database
-from service.decode_budget import DecodeBudget
-from service.deps import Services
-from service.errors import install_error_handlers
-from service.indexes import IndexSet
-from service.limits import BodyDeadline, BodyLimits
-from service.matching import Matcher
-from service.openapi import with_body_statuses
-from service.repository.cases import CaseRepository
-from service.repository.exchange import ExchangeRepository
-from service.repository.matches import MatchRepository
-from service.repository.platforms import PlatformRepository
-from service.request_metrics import RequestMetrics
-from service.routes import cases, exchange, health, pages, platform, stopncii
-from service.routes import metrics as metrics_route
+from service.api import access_log
+from service.api import docs as api_docs
+from service.api.body_limits import BodyDeadline, BodyLimits
+from service.api.client_address import TrustedProxies
+from service.api.deps import Services
+from service.api.errors import install_error_handlers
+from service.api.openapi import with_body_statuses
+from service.api.request_metrics import RequestMetrics
+from service.api.routes import cases, exchange, health, pages, platform, stopncii
+from service.api.routes import metrics as metrics_route
+from service.api.throttle import FailureThrottle
+from service.api.unhandled import UnhandledErrors
+from service.exchange.feed import ExchangeRepository
+from service.live.follower import ChangeFollower, Waker
+from service.live.indexes import IndexSet
+from service.match.decode_budget import DecodeBudget
+from service.match.matcher import Matcher
 from service.settings import Settings
-from service.sync import ChangeFollower, Waker
-from service.throttle import FailureThrottle
-from service.unhandled import UnhandledErrors
+from service.store import schema
+from service.store.cases import CaseRepository
+from service.store.db import Database
+from service.store.matches import MatchRepository
+from service.store.platforms import PlatformRepository
+from service.telemetry import log_format, metrics
 
 JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is ~700 kB
 
@@ -35,7 +38,7 @@ JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is 
 def _waker(settings: Settings, db: Database) -> Waker | None:
     if db.is_sqlite or not settings.sync_listen:
         return None
-    from service.change_notify import ChangeListener  # psycopg: the `postgres` extra
+    from service.live.change_notify import ChangeListener  # psycopg: the `postgres` extra
 
     return ChangeListener(db.url)
 
@@ -106,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "in `X-API-Key`; case routes need the case key in `X-Case-Key`."
         ),
         lifespan=lifespan,
-        docs_url=None,  # service.api_docs serves them from installed files
+        docs_url=None,  # service.api.docs serves them from installed files
         redoc_url=None,
     )
     app.state.services = services

@@ -1,7 +1,7 @@
 """What the service refuses, in domain terms: a kind, a stable code, a message, details.
 
 Repositories, the match pipeline and the decode budget raise these; they carry
-no HTTP. The API layer (`service.errors`) maps each kind to one status in one
+no HTTP. The API layer (`service.api.errors`) maps each kind to one status in one
 table, as it does for `hashing` and `index` errors, and the admin CLI prints
 the message. `details` lists per-item problems (`location`, `reason`).
 """

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         gt=0,
         description="Per worker: the memory that images being decoded and hashed for "
         "/v1/match/image may take together, estimated from their headers "
-        "(service.decode_budget). A request waits for room.",
+        "(service.match.decode_budget). A request waits for room.",
     )
     max_decode_bytes: int = Field(
         512 * 1024 * 1024,
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         gt=0,
         description="A request's line and headers must arrive within this many seconds of the "
         "connection opening or of its previous response; needs uvicorn --http "
-        "service.header_limits:HeaderLimitsProtocol.",
+        "service.api.header_limits:HeaderLimitsProtocol.",
     )
     max_header_bytes: int = Field(
         64 * 1024, gt=0, description="Largest request line and headers; more gets 431 (same)."
@@ -117,12 +117,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text",
         description="`json`: the service's and uvicorn's log lines as JSON objects, one a "
-        "line (service.log_format), redacted as the text lines are.",
+        "line (service.telemetry.log_format), redacted as the text lines are.",
     )
     metrics_dir: Path = Field(
         default_factory=lambda: Path(tempfile.gettempdir()) / f"hashbank-metrics-{os.getuid()}",
         description="Where the uvicorn workers of one host share their metrics "
-        "(prometheus-client's multiprocess mode, service.metrics_files); one folder per "
+        "(prometheus-client's multiprocess mode, service.telemetry.metrics_files); one folder per "
         "service run is made inside. Must be local to the host, never shared by replicas.",
     )
     metrics_multiprocess: bool | None = Field(

@@ -76,7 +76,7 @@ class Server:
                 # and request headers have a deadline.
                 "--no-proxy-headers",
                 "--http",
-                "service.header_limits:HeaderLimitsProtocol",
+                "service.api.header_limits:HeaderLimitsProtocol",
                 "--workers",
                 str(self.workers),
                 *self.uvicorn_args,

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hashing import PDQ_ALGORITHM, Hash, load_image
+from service.api.deps import Services
 from service.app import create_app
-from service.deps import Services
 from service.settings import Settings
 from tests import databases
 from tests.conftest import PDQ_REFERENCE

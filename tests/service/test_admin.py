@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from index import load_snapshot
-from service import schema
-from service.admin import app as admin
+from service.admin.cli import app as admin
 from service.app import create_app
+from service.store import schema
 from tests.service.conftest import make_settings, random_pdq, settings_env, wait_ready
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from service import api_docs
+from service.api import docs as api_docs
 
 
 def _local_urls(html: str) -> list[str]:

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from service.access_log import RedactCaseIds, redact_path
+from service.api.access_log import RedactCaseIds, redact_path
+from service.api.client_address import TrustedProxies
+from service.api.deps import Services
+from service.api.throttle import FailureThrottle
 from service.app import create_app
-from service.client_address import TrustedProxies
-from service.deps import Services
-from service.throttle import FailureThrottle
 from tests.service.api import case, stopncii
 from tests.service.conftest import issue_key, make_settings, random_pdq, wait_ready
 

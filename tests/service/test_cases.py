@@ -3,8 +3,8 @@
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.deps import Services
-from service.models import AuditEvent, Case, CaseSignal, Signal
+from service.api.deps import Services
+from service.store.models import AuditEvent, Case, CaseSignal, Signal
 from tests.service.conftest import random_pdq
 
 

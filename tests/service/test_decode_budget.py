@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from hashing.loading import read_header
-from service.decode_budget import DecodeBudget, DecodeBusy, image_cost
 from service.failures import Busy, TooLarge
+from service.match.decode_budget import DecodeBudget, DecodeBusy, image_cost
 
 MB = 1024 * 1024
 

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from service.admin import app as admin_app
-from service.deps import Services
+from service.admin.cli import app as admin_app
+from service.api.deps import Services
 from service.failures import Conflict
-from service.repository.disputes import DisputeRepository
 from service.settings import Settings
+from service.store.disputes import DisputeRepository
 from tests.service.api import case, case_of_images, feed, match, report, stopncii
 from tests.service.conftest import issue_key, random_pdq, settings_env
 

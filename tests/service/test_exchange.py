@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from service.deps import Services
+from service.api.deps import Services
 from tests.service.api import case, feed, stopncii
 from tests.service.conftest import issue_key, random_pdq
 

@@ -18,12 +18,12 @@ from threatexchange.exchanges.impl.file_api import (
 from threatexchange.signal_type.pdq.signal import PdqSignal
 from typer.testing import CliRunner
 
-from service import schema
-from service.admin import app as admin
+from service.admin.cli import app as admin
+from service.api.deps import Services
 from service.app import create_app
-from service.db import Database
-from service.deps import Services
-from service.models import AuditEvent, Case, CaseSignal, Change, Dispute, Signal, utcnow
+from service.store import schema
+from service.store.db import Database
+from service.store.models import AuditEvent, Case, CaseSignal, Change, Dispute, Signal, utcnow
 from tests.service.conftest import issue_key, make_settings, random_pdq, settings_env, wait_ready
 
 runner = CliRunner()

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db import Database
-from service.models import Case, CaseSignal, Signal
-from service.repository.cases import CaseRepository, NewCase
-from service.repository.signals import SignalInput
+from service.store.cases import CaseRepository, NewCase
+from service.store.db import Database
+from service.store.models import Case, CaseSignal, Signal
+from service.store.signals import SignalInput
 from tests.service.conftest import issue_key, make_settings, random_pdq, settings_env
 from tests.service.test_hashlist import create_case, matches, printed_case, run, serving
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from service.access_log import RedactCaseIds, redact_text
+from service.api.access_log import RedactCaseIds, redact_text
 from service.app import create_app
-from service.log_format import UVICORN_LOGGERS, JsonFormatter
 from service.settings import Settings
+from service.telemetry.log_format import UVICORN_LOGGERS, JsonFormatter
 from tests.service.conftest import make_settings
 
 CASE_ID = "c_0123456789abcdef0123"

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from hashing import Hash, load_image
 from hashing.loading import read_header
 from hashing.platform_client import MAX_HASHES, MatchQuery, PlatformClient
+from service.api.deps import Services
 from service.app import create_app
-from service.decode_budget import DecodeBudget, image_cost
-from service.deps import Services
-from service.matching import Matcher
+from service.match.decode_budget import DecodeBudget, image_cost
+from service.match.matcher import Matcher
 from tests.service.conftest import BRIDGE, issue_key, make_settings, random_pdq, wait_ready
 
 

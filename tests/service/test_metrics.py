@@ -12,10 +12,10 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 from hashing import Hash, load_image
-from service import metrics_files
+from service.api.deps import Services
+from service.api.request_metrics import route_template
 from service.app import create_app
-from service.deps import Services
-from service.request_metrics import route_template
+from service.telemetry import metrics_files
 from tests.service import api
 from tests.service.conftest import BRIDGE, issue_key, make_settings, random_pdq, wait_ready
 

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from service import schema
-from service.db import Database
-from service.models import Base
+from service.store import schema
+from service.store.db import Database
+from service.store.models import Base
 from tests import databases
 
 DATA = Path(__file__).parent / "data"
@@ -102,7 +102,7 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(tmp_path: 
     db = _database(tmp_path / "data")
     url = db.url.render_as_string(hide_password=False)
     program = (
-        "import sys; from service import schema; from service.db import Database; "
+        "import sys; from service.store import schema; from service.store.db import Database; "
         "db = Database(sys.argv[1]); schema.upgrade(db); db.dispose(); print(schema.head())"
     )
     try:

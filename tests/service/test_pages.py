@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from service.routes.pages import STATIC
+from service.api.routes.pages import STATIC
 from tests.service.conftest import random_pdq
 
 

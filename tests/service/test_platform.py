@@ -8,7 +8,7 @@ from PIL import Image
 
 from hashing import PDQ_ALGORITHM, Hash, load_image
 from hashing.policy import submission_hashes
-from service.deps import Services
+from service.api.deps import Services
 from tests.service.conftest import BRIDGE, flip_bits, issue_key, random_pdq
 
 

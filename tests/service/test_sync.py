@@ -5,8 +5,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from service.api.deps import Services
 from service.app import create_app
-from service.deps import Services
 from tests.service.conftest import issue_key, make_settings, random_pdq, wait_ready
 
 

@@ -1,4 +1,4 @@
-// Starts Swagger UI on /docs (service/api_docs.py); a file, not an inline script,
+// Starts Swagger UI on /docs (service/api/docs.py); a file, not an inline script,
 // so the page's Content-Security-Policy can forbid inline scripts.
 "use strict";
 const root = document.getElementById("swagger-ui");

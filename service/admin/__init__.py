@@ -1,0 +1,1 @@
+"""`hashbank-admin`: the operator's command line."""

@@ -1,0 +1,133 @@
+"""`hashbank-admin export` / `import`: hash lists in python-threatexchange's file format.
+
+`export` writes every active PDQ hash; `import` turns a list (from an HMA
+deployment, say) into one new case whose key is shown once. Both are audited.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from service.admin.db import admin_database
+from service.exchange import hashlist
+from service.exchange import hashlist_store as hashlists
+from service.store import audit
+from service.store.cases import CaseRepository, NewCase
+from service.store.signals import ACTIVE, WITHDRAWN
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _audit(action: str, **detail: object) -> None:
+    with admin_database().transaction() as session:
+        audit.record(session, "admin", action, "service", "-", **detail)
+
+
+def export_hashes(
+    file: Annotated[Path, typer.Argument(help="Where to write the list; - for standard output")],
+) -> None:
+    """Write every active PDQ hash in python-threatexchange's file format (`pdq <hex>` lines).
+
+    Withdrawn, disputed and retired hashes are never exported. The file is replaced
+    atomically and is readable only by you (0600): hash lists are sensitive.
+    """
+    db = admin_database()
+    try:
+        with db.transaction(read_only=True) as session:
+            active = hashlists.active_by_algorithm(session)
+            rows = hashlists.exportable(session, hashlist.EXPORTABLE)
+            written = hashlist.write(file, (hashlist.format_line(a, v) for a, v in rows))
+    except OSError as exc:
+        err.print(f"error: cannot write {file}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(1) from None
+    skipped = sum(n for algorithm, n in active.items() if algorithm not in hashlist.EXPORTABLE)
+    _audit("export", hashes=written, skipped=skipped, file=str(file))
+    (err if str(file) == "-" else out).print(
+        f"{written} active PDQ hashes written to "
+        f"{'standard output' if str(file) == '-' else file}; {skipped} active hashes of other "
+        "algorithms skipped (python-threatexchange has no signal type for them)",
+        markup=False,
+        highlight=False,
+    )
+
+
+def import_hashes(
+    file: Annotated[
+        Path, typer.Argument(help="A list in python-threatexchange's format; - for standard input")
+    ],
+    signal_type: Annotated[
+        str | None,
+        typer.Option("--signal-type", help="The type of lines that hold a bare hash: pdq"),
+    ] = None,
+    chunk: Annotated[
+        int,
+        typer.Option(min=1, help="Hashes written per transaction (survivors' writes go between)"),
+    ] = 2000,
+) -> None:
+    """Create one case from a hash list (`pdq <hex>` lines) and print its id and key once.
+
+    Every line is checked first: one bad line imports nothing. Duplicates are folded,
+    withdrawn hashes come back, hashes already active are linked. The list is written
+    `--chunk` hashes per transaction; if writing fails part-way, the case is withdrawn
+    again, so nothing of it matches. Withdraw the whole list later as any case, with
+    its id and key.
+    """
+    try:
+        parsed = hashlist.read(file, signal_type)
+    except (hashlist.HashListError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        err.print(f"error: nothing imported from {file}:\n{reason}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if not parsed.inputs:
+        err.print(f"error: no hashes in {file}; nothing imported", markup=False)
+        raise typer.Exit(1)
+    db = admin_database()
+    with db.transaction(read_only=True) as session:
+        before = hashlists.prior_states(session, parsed.inputs)
+
+    def show_key(case: NewCase) -> None:
+        # Before the rest is written: the key is never lost with a crash half-way.
+        print(f"case id:  {case.case_id}\ncase key: {case.case_key}", flush=True)
+        err.print(
+            "The case key is shown only now and cannot be recovered (hashbank keeps only a "
+            "hash of it). Keep it safe: with the case id it withdraws the imported list, like "
+            "any case (DELETE /v1/cases/CASE_ID with X-Case-Key, or hashbank withdraw CASE_ID)."
+        )
+
+    try:
+        created = CaseRepository(db).create_in_chunks(
+            parsed.inputs, chunk, actor="admin", origin="import", on_created=show_key
+        )
+    except Exception as exc:
+        err.print(
+            f"error: the import failed part-way ({type(exc).__name__}); the case above was "
+            "withdrawn again, so nothing of the list matches. Run the import again.",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+    distinct = len(created.status.hashes)
+    counts = {
+        "lines": parsed.lines,
+        "hashes": distinct,
+        "new": before[hashlists.NEW],
+        "already_active": before[ACTIVE],
+        "reactivated": before[WITHDRAWN],
+    }
+    counts["not_matching"] = distinct - counts["new"] - counts["already_active"]
+    counts["not_matching"] -= counts["reactivated"]  # disputed or retired: they stay so
+    _audit("import", case=created.case_id, **counts)
+    err.print(
+        f"imported {distinct} hashes from {parsed.lines} lines "
+        f"({parsed.lines - distinct} duplicates folded): {counts['new']} new, "
+        f"{counts['already_active']} already active, {counts['reactivated']} reactivated"
+        + (
+            f", {counts['not_matching']} disputed or retired (they stay out of matching)"
+            if counts["not_matching"]
+            else ""
+        ),
+        markup=False,
+        highlight=False,
+    )

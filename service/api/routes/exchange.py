@@ -1,0 +1,51 @@
+"""The partner delta feed: every change to the hash list, in order, from a cursor."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.api.deps import ServicesDep, SyncCaller
+from service.api.exchange_schemas import ChangeOut, ChangesPage
+from service.api.schemas import error_responses
+
+router = APIRouter(prefix="/v1/hashes", tags=["partner exchange"])
+_ERRORS = error_responses(401, 403, 422)
+
+
+@router.get("/changes", response_model=ChangesPage, responses=_ERRORS)
+def changes(
+    caller: SyncCaller,
+    services: ServicesDep,
+    cursor: Annotated[
+        str,
+        Query(
+            # 18 digits stay below 2**63, the largest sequence number the database holds.
+            max_length=18,
+            pattern=r"^[0-9]+$",
+            description="`next_cursor` of the last page you applied; `0` for the whole list",
+        ),
+    ] = "0",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> ChangesPage:
+    """Hash additions, withdrawals, disputes and reinstatements after `cursor`, oldest first.
+
+    Apply each change in order (`add`: the hash is matchable; `remove`: delete
+    it), then store `next_cursor`; continue while `has_more`. A feed read to its
+    end and resumed later never misses or repeats a change.
+    """
+    entries, more = services.exchange.changes(int(cursor), limit)
+    return ChangesPage(
+        changes=[
+            ChangeOut(
+                seq=e.seq,
+                algorithm=e.algorithm,
+                hash=e.hash,
+                action="add" if e.action == "add" else "remove",
+                state=e.state,
+                changed_at=e.changed_at,
+            )
+            for e in entries
+        ],
+        next_cursor=str(entries[-1].seq) if entries else cursor,
+        has_more=more,
+    )

@@ -1,0 +1,129 @@
+"""The StopNCII hash-exchange API shape, for partners already running Meta's tooling.
+
+Meta's `threatexchange` client (`StopNCIIAPI(..., base_url_override=
+"https://<host>/stopncii/v1")`) works unchanged: FetchHashes pages through
+the PDQ hashes (each hash once, at its latest change; withdrawn hashes come
+back as `Withdrawn`, disputed and retired ones as `Deleted`), SubmitFeedback
+records outcomes by hash. The two headers carry hashbank API keys of one
+platform; the function key must hold the endpoint's scope (`sync` to fetch,
+`feedback` to report).
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hashing import HashingError
+from service.api.deps import ServicesDep, stopncii_caller
+from service.api.errors import ApiError
+from service.api.exchange_schemas import (
+    FetchHashesOut,
+    StopNCIIFeedback,
+    StopNCIIHashRecord,
+    StopNCIIStatus,
+    SubmitFeedbackIn,
+    SubmitFeedbackOut,
+)
+from service.api.schemas import error_responses
+from service.match.validation import parse_one
+from service.store.platforms import Caller
+
+router = APIRouter(prefix="/stopncii/v1", tags=["StopNCII-compatible exchange"])
+_ERRORS = error_responses(401, 403, 422)
+_STATUS: dict[str, StopNCIIStatus] = {
+    "active": "Active",
+    "withdrawn": "Withdrawn",
+    "disputed": "Deleted",
+    "retired": "Deleted",
+}
+_REPORTED = {"removed": "Blocked", "not_violating": "NotBlocked", "pending_review": "PendingReview"}
+_OUTCOME = {value: outcome for outcome, value in _REPORTED.items()}
+
+# 9999-12-31T23:59:59Z: a datetime holds no later second.
+LATEST_TIMESTAMP = 253_402_300_799
+
+FetchCaller = Annotated[Caller, stopncii_caller("sync")]
+FeedbackCaller = Annotated[Caller, stopncii_caller("feedback")]
+
+
+@router.get("/FetchHashes", response_model=FetchHashesOut, responses=_ERRORS)
+def fetch_hashes(
+    caller: FetchCaller,
+    services: ServicesDep,
+    startTimestamp: Annotated[int, Query(ge=0, le=LATEST_TIMESTAMP)] = 10,  # noqa: N803 (their names)
+    pageSize: Annotated[int, Query(ge=1, le=1000)] = 800,  # noqa: N803
+    # 18 digits stay below 2**63, the largest sequence number the database holds.
+    nextPageToken: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$")] = None,  # noqa: N803
+) -> FetchHashesOut:
+    """PDQ hashes changed at or after `startTimestamp` (Unix seconds), paged.
+
+    Store `nextSetTimestamp` after each page and pass it as `startTimestamp`
+    next time: hashes changed in that second are sent again, none are missed.
+    """
+    since = datetime.fromtimestamp(startTimestamp, UTC)
+    records, more = services.exchange.latest_records(
+        "pdq", since, int(nextPageToken or 0), pageSize
+    )
+    out = [
+        StopNCIIHashRecord(
+            lastModtimestamp=int(r.changed_at.timestamp()),
+            signalType="ImagePDQ",
+            hashValue=r.hash,
+            hashStatus=_STATUS[r.state],
+            caseNumbers={
+                case_id: "Active" if state == "active" else "Withdrawn"
+                for case_id, state in r.cases.items()
+            },
+            CSPFeedbacks=[
+                StopNCIIFeedback(feedbackValue=_REPORTED[outcome], tags=[], source=platform)
+                for platform, outcome in r.reports.items()
+            ],
+        )
+        for r in records
+    ]
+    return FetchHashesOut(
+        count=len(out),
+        # The client loops while hasMoreRecords, so a token must come with it.
+        nextPageToken=str(records[-1].seq) if more else None,
+        nextSetTimestamp=out[-1].lastModtimestamp if out else startTimestamp,
+        hasMoreRecords=more,
+        hashRecords=out,
+    )
+
+
+@router.post("/SubmitFeedback", response_model=SubmitFeedbackOut, responses=_ERRORS)
+def submit_feedback(
+    body: SubmitFeedbackIn, caller: FeedbackCaller, services: ServicesDep
+) -> SubmitFeedbackOut:
+    """Outcomes by PDQ hash: `Blocked` (removed), `NotBlocked` (not violating), `PendingReview`.
+
+    Other StopNCII values (`None`, `Unknown`, ...) are accepted and ignored.
+    Hashes this service does not hold are counted, not stored. All or nothing.
+    """
+    if body.count is not None and body.count != len(body.hashFeedbacks):
+        raise ApiError(
+            422,
+            "count_mismatch",
+            f"count is {body.count} but {len(body.hashFeedbacks)} feedbacks were sent",
+        )
+    reports: list[tuple[bytes, str]] = []
+    problems = []
+    ignored = 0
+    for i, item in enumerate(body.hashFeedbacks):
+        try:
+            value = parse_one("pdq", item.hashValue).value
+        except HashingError as exc:
+            problems.append({"location": f"hashFeedbacks.{i}.hashValue", "reason": str(exc)})
+            continue
+        outcome = _OUTCOME.get(item.feedbackValue)
+        if outcome is None:
+            ignored += 1
+        else:
+            reports.append((value, outcome))
+    if problems:
+        raise ApiError(
+            422, "invalid_hash", "some hashes are not valid; nothing was saved", problems
+        )
+    recorded, unknown = services.exchange.feedback_by_hash(caller.platform_id, "pdq", reports)
+    return SubmitFeedbackOut(count=recorded, unknownHashes=unknown, ignored=ignored)

@@ -1,0 +1,1 @@
+"""The partner feeds and hash lists: what partners fetch and what operators export or import."""

@@ -1,0 +1,178 @@
+"""Hash lists in python-threatexchange's plain-text file format (export and import).
+
+The format is the one `threatexchange.exchanges.impl.file_api.LocalFileSignalExchangeAPI`
+reads (checked against threatexchange 1.2.17): text, one signal per line, the signal
+type's name and the hash separated by exactly one space, no comments:
+
+    pdq 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+When the collaboration config sets `signal_type`, a line may be the hash alone.
+PDQ is the only algorithm both projects know (its type name is `pdq`; the hash is
+64 lowercase hex digits), so it is the only one written or read here.
+
+Hash lists are sensitive (hashes can be partly inverted): files are written
+atomically and readable only by their owner (0600), and no error message repeats
+a hash value. This module knows the format only; the database side is in
+`service.exchange.hashlist_store` and the commands in `service.admin.cli`.
+"""
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from hashing import HashingError
+from service.match.validation import parse_one
+from service.store.signals import SignalInput
+
+# python-threatexchange signal type name -> hashbank algorithm name.
+SIGNAL_TYPES: dict[str, str] = {"pdq": "pdq"}
+_TYPE_OF = {algorithm: name for name, algorithm in SIGNAL_TYPES.items()}
+EXPORTABLE = frozenset(SIGNAL_TYPES.values())
+_MAX_REPORTED = 10  # bad lines named in one error message
+
+
+class HashListError(ValueError):
+    """The list cannot be read. `problems` are (line number, reason) for every bad line."""
+
+    def __init__(self, message: str, problems: list[tuple[int, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    @classmethod
+    def bad_lines(cls, problems: list[tuple[int, str]]) -> "HashListError":
+        named = [f"line {n}: {reason}" for n, reason in problems[:_MAX_REPORTED]]
+        if len(problems) > len(named):
+            named.append(f"... and {len(problems) - len(named)} more bad lines")
+        return cls("\n".join(named), problems)
+
+
+@dataclass(frozen=True)
+class HashList:
+    """A parsed list: the hashes in file order (duplicates kept) and the non-blank line count."""
+
+    inputs: list[SignalInput]
+    lines: int
+
+
+def format_line(algorithm: str, value: bytes) -> str:
+    """`pdq <hex>` for an exportable algorithm; `KeyError` for any other."""
+    return f"{_TYPE_OF[algorithm]} {value.hex()}"
+
+
+def parse_lines(lines: Iterable[str], signal_type: str | None = None) -> HashList:
+    """Validate every line with the project's own parsing; report every bad one at once."""
+    if signal_type is not None and signal_type not in SIGNAL_TYPES:
+        raise HashListError(f"--signal-type: {_unknown_type(signal_type)}")
+    inputs: list[SignalInput] = []
+    problems: list[tuple[int, str]] = []
+    count = 0
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        count += 1
+        try:
+            inputs.append(_parse_line(text, signal_type))
+        except HashingError as exc:
+            problems.append((number, str(exc)))
+    if problems:
+        raise HashListError.bad_lines(problems)
+    return HashList(inputs, count)
+
+
+def read(path: Path, signal_type: str | None = None) -> HashList:
+    """Parse a file, or standard input for `-`. UTF-8; a leading byte-order mark is allowed."""
+    if str(path) == "-":
+        return parse_lines(_decoded(sys.stdin.buffer), signal_type)
+    with path.open("rb") as f:
+        return parse_lines(_decoded(f), signal_type)
+
+
+def write(path: Path, lines: Iterable[str]) -> int:
+    """Write the lines to `path` (or standard output for `-`); return how many.
+
+    A file is replaced atomically: written in full to a private (0600) temporary
+    file beside it, synced, then renamed over the target, so a reader never sees a
+    partial list and an interrupted export leaves the previous file as it was.
+    """
+    if str(path) == "-":
+        return _write_lines(sys.stdout, lines)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp's default already; stated, not assumed
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            count = _write_lines(f, lines)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _sync_directory(path.parent)
+    return count
+
+
+# -- internals ----------------------------------------------------------------------
+
+
+def _parse_line(text: str, signal_type: str | None) -> SignalInput:
+    name, space, value = text.partition(" ")
+    if not space:
+        if signal_type is None:
+            raise HashingError(
+                "no signal type: expected 'pdq <hash>' "
+                "(a file of bare hashes needs --signal-type pdq)"
+            )
+        name, value = signal_type, text
+    elif name not in SIGNAL_TYPES:
+        raise HashingError(_unknown_type(name))
+    if any(c.isspace() for c in value):
+        raise HashingError(
+            "expected the signal type, exactly one space, then the hash and nothing after it"
+        )
+    return parse_one(SIGNAL_TYPES[name], value)
+
+
+def _unknown_type(name: str) -> str:
+    # A long token is probably a hash on a malformed line: never repeat it.
+    shown = repr(name) if len(name) <= 16 else f"of {len(name)} characters"
+    return (
+        f"unknown signal type {shown}; supported: {', '.join(sorted(SIGNAL_TYPES))} "
+        "(names are lowercase)"
+    )
+
+
+def _decoded(stream: BinaryIO) -> Iterator[str]:
+    for number, raw in enumerate(stream, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise HashListError.bad_lines([(number, "not UTF-8 text")]) from None
+
+
+def _write_lines(stream: TextIO, lines: Iterable[str]) -> int:
+    count = 0
+    for line in lines:
+        stream.write(line + "\n")
+        count += 1
+    return count
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

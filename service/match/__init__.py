@@ -1,0 +1,1 @@
+"""Matching: from a platform's query (hashes or an uploaded image) to recorded hits."""

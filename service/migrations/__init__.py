@@ -1,1 +1,0 @@
-"""Alembic migrations: the only way the schema changes (`service.schema` runs them)."""
