@@ -2,7 +2,7 @@
 
 The small public API::
 
-    from hashing import load_image, PDQ_ALGORITHM, get_algorithm
+    from hashing import load_image, PDQ_ALGORITHM, get_algorithm, SIGNAL_TYPES
     image = load_image("photo.jpg")          # canonical RGB, or a HashingError
     h = PDQ_ALGORITHM.compute(image)         # Hash(algorithm="pdq", value=..., quality=...)
     h.hex, PDQ_ALGORITHM.distance(h.value, other)
@@ -10,7 +10,8 @@ The small public API::
 This package must stay installable alone: no web framework, database or FAISS.
 """
 
-from hashing.algorithm import Hash, HashAlgorithm
+from hashing.algorithm import EXACT, RADIUS, Hash, HashAlgorithm, SignalType
+from hashing.content import PHOTO, ContentType
 from hashing.errors import (
     HashingError,
     ImageTooLarge,
@@ -21,27 +22,50 @@ from hashing.errors import (
 )
 from hashing.imagehashes import DHASH, PHASH
 from hashing.loading import DEFAULT_MAX_PIXELS, MIN_SIDE, load_image, reduction_factor
+from hashing.md5 import MD5, MD5_ALGORITHM
 from hashing.pdq import DIHEDRAL_NAMES, PDQ
-from hashing.registry import ALGORITHMS, PDQ_ALGORITHM, get_algorithm
+from hashing.query import Query, parse_query
+from hashing.registry import (
+    ALGORITHMS,
+    CONTENT_TYPES,
+    PDQ_ALGORITHM,
+    SIGNAL_TYPES,
+    get_algorithm,
+    parse_hash,
+    signal_types_for,
+)
 
 __all__ = [
     "ALGORITHMS",
+    "CONTENT_TYPES",
     "DEFAULT_MAX_PIXELS",
     "DHASH",
     "DIHEDRAL_NAMES",
+    "EXACT",
+    "MD5",
+    "MD5_ALGORITHM",
     "MIN_SIDE",
     "PDQ",
     "PDQ_ALGORITHM",
     "PHASH",
+    "PHOTO",
+    "RADIUS",
+    "SIGNAL_TYPES",
+    "ContentType",
     "Hash",
     "HashAlgorithm",
     "HashingError",
     "ImageTooLarge",
     "InvalidHash",
     "LowQualityImage",
+    "Query",
+    "SignalType",
     "UnknownAlgorithm",
     "UnreadableImage",
     "get_algorithm",
     "load_image",
+    "parse_hash",
+    "parse_query",
     "reduction_factor",
+    "signal_types_for",
 ]

@@ -1,20 +1,40 @@
-"""The interface every hash algorithm implements, and the value it produces.
+"""What hashbank knows about one hash algorithm (a *signal type*), and the value it produces.
 
-One small Protocol per concept, as in python-threatexchange: an algorithm has
-a name, a size in bits, a match threshold (inclusive Hamming distance), can
-parse and format its values as lowercase hex, measure distance, and compute a
-hash from a canonical image (`hashing.loading.load_image`).
+One small descriptor per signal type, as in python-threatexchange: everything
+the project needs to know about an algorithm sits in one object, so a new
+algorithm is one module plus one line in `hashing.registry`. A descriptor says
+
+* its `name` (lowercase, unique: the `algorithm` field of every API) and its
+  size in `bits`; values are written as lowercase hex (`parse`, `format`);
+* `distance` between two values and the match `threshold`: two values match
+  when their distance is at most the threshold (inclusive); 0 means exact;
+* `min_quality`: values whose quality is below it are refused (None: the
+  algorithm has no quality);
+* `index`: which kind of index finds its matches: `RADIUS` (a binary Hamming
+  radius index, for perceptual hashes) or `EXACT` (a set of values, for
+  cryptographic hashes);
+* `content_types`: the kinds of content it hashes (`hashing.content`);
+* its names in the exchanges: `stopncii` (StopNCII's `signalType`) and
+  `threatexchange` (python-threatexchange's signal type name), None where the
+  exchange has no such type.
+
+How a value is computed depends on the content (an image's pixels, a file's
+bytes): each module's own `compute` does it.
 """
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from PIL import Image
 
-from hashing.errors import InvalidHash
+from hashing.errors import InvalidHash, LowQualityImage
 
 _HEX = re.compile(r"[0-9a-f]*")
+
+IndexKind = Literal["radius", "exact"]
+RADIUS: IndexKind = "radius"
+EXACT: IndexKind = "exact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +56,8 @@ class Hash:
         return f"Hash(algorithm={self.algorithm!r}, bits={bits}, quality={self.quality})"
 
 
-class HashAlgorithm(Protocol):
-    """A perceptual hash algorithm over canonical RGB images."""
+class SignalType(Protocol):
+    """A hash algorithm as the whole project sees it (see the module docstring)."""
 
     @property
     def name(self) -> str: ...
@@ -45,20 +65,48 @@ class HashAlgorithm(Protocol):
     def bits(self) -> int: ...
     @property
     def threshold(self) -> int:
-        """Largest Hamming distance (inclusive) that counts as a match."""
+        """Largest distance (inclusive) that counts as a match; 0: only equal values."""
+        ...
+
+    @property
+    def min_quality(self) -> int | None: ...
+    @property
+    def index(self) -> IndexKind: ...
+    @property
+    def content_types(self) -> tuple[str, ...]: ...
+    @property
+    def stopncii(self) -> str | None: ...
+    @property
+    def threatexchange(self) -> str | None: ...
+    @property
+    def description(self) -> str:
+        """One line for people: what it is and when it matches."""
         ...
 
     def parse(self, text: str) -> bytes: ...
     def format(self, value: bytes) -> str: ...
     def distance(self, a: bytes, b: bytes) -> int: ...
+    def check_quality(self, quality: int | None) -> None:
+        """Raise `LowQualityImage` when a known quality is below `min_quality`."""
+        ...
+
+
+class ImageSignalType(SignalType, Protocol):
+    """A signal type computed from a canonical image (`hashing.load_image`): the photo kinds."""
+
     def compute(self, image: Image.Image) -> Hash: ...
 
 
+# The first version's name: an algorithm that hashes canonical images.
+HashAlgorithm = ImageSignalType
+
+
 class BinaryCodec:
-    """Hex parsing, formatting and Hamming distance for fixed-size binary hashes."""
+    """Hex parsing, formatting, Hamming distance and the quality floor for fixed-size values."""
 
     name: str
     bits: int
+    min_quality: int | None = None
 
     def parse(self, text: str) -> bytes:
         """Validate and decode lowercase-or-uppercase hex of exactly `bits` bits."""
@@ -89,3 +137,7 @@ class BinaryCodec:
         if len(a) != len(b):
             raise InvalidHash("cannot compare hashes of different lengths")
         return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
+
+    def check_quality(self, quality: int | None) -> None:
+        if quality is not None and self.min_quality is not None and quality < self.min_quality:
+            raise LowQualityImage(self.name, quality, self.min_quality)

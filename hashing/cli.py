@@ -20,7 +20,7 @@ from hashing.algorithm import HashAlgorithm
 from hashing.errors import UnknownAlgorithm
 from hashing.files import FileResult, find_images, hash_files
 from hashing.loading import DEFAULT_MAX_PIXELS
-from hashing.registry import get_algorithm
+from hashing.registry import image_algorithm
 
 app = typer.Typer(
     help="hashbank: hash your images on your own device. Images never leave it.",
@@ -58,7 +58,7 @@ def hash_command(
     # An explicit --progress asks for the bar even when stderr is not a terminal.
     err = Console(stderr=True, force_terminal=True if progress else None)
     try:
-        algorithms = [get_algorithm(name) for name in algorithm]
+        algorithms = [image_algorithm(name) for name in algorithm]
     except UnknownAlgorithm as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(2) from None

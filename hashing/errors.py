@@ -42,9 +42,9 @@ class LowQualityImage(HashingError):
 class UnknownAlgorithm(HashingError):
     """A hash names an algorithm this project does not support."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], kind: str = "hash algorithm") -> None:
         self.name = name
-        super().__init__(f"unknown hash algorithm {name!r}; known: {', '.join(known)}")
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(known)}")
 
 
 class InvalidHash(HashingError):

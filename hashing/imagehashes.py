@@ -12,7 +12,7 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from hashing.algorithm import BinaryCodec, Hash
+from hashing.algorithm import RADIUS, BinaryCodec, Hash, IndexKind
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,13 @@ class ImageHash64(BinaryCodec):
     function: Callable[[Image.Image], imagehash.ImageHash] = field(repr=False)
     bits: int = 64
     threshold: int = 10
+    min_quality: int | None = None
+    index: IndexKind = RADIUS
+    content_types: tuple[str, ...] = ("photo",)
+    # Neither exchange has these types: they never leave hashbank.
+    stopncii: str | None = None
+    threatexchange: str | None = None
+    description: str = ""
 
     def compute(self, image: Image.Image) -> Hash:
         result = self.function(image)
@@ -28,5 +35,11 @@ class ImageHash64(BinaryCodec):
         return Hash(self.name, value)
 
 
-PHASH = ImageHash64("phash", imagehash.phash)
-DHASH = ImageHash64("dhash", imagehash.dhash)
+PHASH = ImageHash64(
+    "phash", imagehash.phash, description="imagehash's 64-bit DCT hash; matches within 10 bits"
+)
+DHASH = ImageHash64(
+    "dhash",
+    imagehash.dhash,
+    description="imagehash's 64-bit difference hash; matches within 10 bits",
+)

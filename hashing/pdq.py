@@ -10,8 +10,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from hashing.algorithm import BinaryCodec, Hash
-from hashing.errors import LowQualityImage
+from hashing.algorithm import RADIUS, BinaryCodec, Hash, IndexKind
 
 # Order of pdqhash.compute_dihedral's results (and of the reference "dih" images).
 DIHEDRAL_NAMES = (
@@ -47,12 +46,20 @@ class PDQ(BinaryCodec):
     name: str = "pdq"
     bits: int = 256
     threshold: int = 31
-    min_quality: int = 50
+    min_quality: int | None = 50
+    index: IndexKind = RADIUS
+    content_types: tuple[str, ...] = ("photo",)
+    stopncii: str | None = "ImagePDQ"
+    threatexchange: str | None = "pdq"
+    description: str = (
+        "Meta's 256-bit perceptual image hash; matches within Hamming distance 31; "
+        "quality below 50 is refused"
+    )
 
     def compute(self, image: Image.Image) -> Hash:
         """Hash a canonical RGB image; raises `LowQualityImage` below `min_quality`."""
         bits, quality = pdqhash.compute(_pixels(image))
-        self._check_quality(int(quality))
+        self.check_quality(int(quality))
         return Hash(self.name, _to_bytes(bits), int(quality))
 
     def compute_dihedral(self, image: Image.Image) -> list[Hash]:
@@ -61,12 +68,8 @@ class PDQ(BinaryCodec):
         A platform sends all 8 so that a rotated or mirrored re-upload still matches.
         """
         vectors, quality = pdqhash.compute_dihedral(_pixels(image))
-        self._check_quality(int(quality))
+        self.check_quality(int(quality))
         return [Hash(self.name, _to_bytes(v), int(quality)) for v in vectors]
-
-    def _check_quality(self, quality: int) -> None:
-        if quality < self.min_quality:
-            raise LowQualityImage(self.name, quality, self.min_quality)
 
 
 def _pixels(image: Image.Image) -> np.ndarray:

@@ -26,6 +26,7 @@ from index.errors import InvalidCodes
 from index.kernels import scan_search
 from index.mih import MIHTables
 from index.protocol import Codes, Distances, Ids
+from index.snapshot import write_snapshot
 
 Result = tuple[Ids, Distances]
 KernelOutput = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]]
@@ -124,8 +125,6 @@ class ExactIndex:
             return self._ids[: self._n][alive].copy(), codes.copy()
 
     def save(self, path: Path, seq: int) -> None:
-        from index.snapshot import write_snapshot
-
         with self._lock:
             ids, codes = self.codes_of_alive()
             write_snapshot(path, self.algorithm, self._bits, seq, ids, codes)

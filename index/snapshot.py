@@ -15,9 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.config import IndexConfig
 from index.errors import SnapshotError
-from index.exact import ExactIndex
 from index.protocol import Codes, Ids
 
 FORMAT = "hashbank-index-snapshot/1"
@@ -58,10 +56,8 @@ def write_snapshot(path: Path, algorithm: str, bits: int, seq: int, ids: Ids, co
         os.close(directory)
 
 
-def load_snapshot(
-    path: Path, algorithm: str, bits: int, config: IndexConfig | None = None
-) -> tuple[ExactIndex, int]:
-    """The index saved at `path` and the change sequence it contains.
+def read_snapshot(path: Path, algorithm: str, bits: int) -> tuple[Ids, Codes, int]:
+    """The ids and codes saved at `path` and the change sequence they contain.
 
     Raises `SnapshotError` when the snapshot is missing or unusable.
     """
@@ -94,7 +90,4 @@ def load_snapshot(
         raise SnapshotError("snapshot manifest has no valid change sequence")
     ids = np.frombuffer(payload, "<i8", count).astype(np.int64)
     codes = np.frombuffer(payload, np.uint8, offset=8 * count).reshape(count, bits // 8)
-    index = ExactIndex(bits, config, algorithm)
-    if count:
-        index.add(ids, codes)
-    return index, seq
+    return ids, codes, seq

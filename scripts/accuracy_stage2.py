@@ -14,6 +14,8 @@ import numpy as np
 from accuracy_results import WIDE, ImageResult, PolicyStats, Query, Row
 from accuracy_transforms import TARGETS, TRANSFORMS
 
+from hashing import Query as HQuery
+from hashing import get_algorithm
 from hashing.imagehashes import DHASH, PHASH
 from hashing.policy import DEFAULT_POLICY
 from service.live.indexes import IndexSet
@@ -104,7 +106,8 @@ class SecondStage:
     def _scores(self, query: Query) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Per image: best PDQ distance, second-best form's distance, 64-bit hash distances."""
         start = time.perf_counter()
-        per_form = self.index.search(DEFAULT_POLICY.algorithm, query.forms, WIDE)
+        signal_type = get_algorithm(DEFAULT_POLICY.algorithm)
+        per_form = self.index.search([HQuery(signal_type, tuple(f)) for f in query.forms], WIDE)
         form_d = np.full((max(2, len(per_form)), self.n), WIDE + 1)
         for g, found in enumerate(per_form):
             for i, d in found.items():

@@ -8,8 +8,8 @@ rotations and flips, crops, padding, screenshots) and runs the real pipeline:
   each original, stored in the service's own `IndexSet` (the `index` package);
 * platform side: each copy encoded to a file, decoded by `load_image`, hashed
   with the policy's query hashes;
-* service side: `service.match.matcher.policy_search` (the Matcher's search and the
-  policy's accept rule).
+* service side: the service's `IndexSet.search` of one typed query (`hashing.Query`),
+  within the signal type's threshold, as the Matcher searches.
 
 False matches: every original queried against the other originals (all
 distinct pairs), and every transformed copy against every other original.
@@ -43,14 +43,14 @@ from accuracy_stage2 import SECOND_HASHES, STAGE2, SecondStage, stage2_report
 from accuracy_transforms import TARGETS, TRANSFORMS
 from PIL import Image, ImageOps
 
-from hashing import PDQ_ALGORITHM, HashingError, load_image
+from hashing import PDQ_ALGORITHM, HashingError, get_algorithm, load_image
+from hashing import Query as HQuery
 from hashing.files import find_images
 from hashing.forms import trim_borders
 from hashing.pdq import DIHEDRAL_TRANSPOSES
 from hashing.policy import DEFAULT_POLICY, MatchPolicy
 from index import IndexConfig
 from service.live.indexes import IndexSet
-from service.match.matcher import policy_search
 
 BEGIN, END = "<!-- bench_accuracy:begin -->", "<!-- bench_accuracy:end -->"
 
@@ -172,15 +172,18 @@ class _Run:
     def matched(self, codes: list[bytes]) -> set[int]:
         """The images whose stored hashes the service's policy search accepts."""
         start = time.perf_counter()
-        (best,) = policy_search(self.index, [codes], self.rule)
+        (best,) = self.index.search([self._query(codes)])
         self.stats.search_seconds += time.perf_counter() - start
         self.stats.queries += 1
         self.stats.query_hashes += len(codes)
         return {self.owner[i] for i in best}
 
+    def _query(self, codes: list[bytes]) -> HQuery:
+        return HQuery(get_algorithm(self.rule.algorithm), tuple(codes))
+
     def closest(self, codes: list[bytes], me: int) -> tuple[int, int]:
         """Closest distance to the image's own stored hashes, and to any other image's."""
-        (wide,) = self.index.search(self.rule.algorithm, [codes], WIDE)
+        (wide,) = self.index.search([self._query(codes)], radius=WIDE)
         own = min((d for i, d in wide.items() if self.owner[i] == me), default=WIDE + 1)
         other = min((d for i, d in wide.items() if self.owner[i] != me), default=WIDE + 1)
         return own, other

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from hashing.policy import DEFAULT_POLICY
 from index import IndexConfig
 from service.api import access_log
 from service.api import docs as api_docs
@@ -69,6 +70,7 @@ def build_services(settings: Settings) -> Services:
         matcher=Matcher(
             indexes,
             matches,
+            policy=DEFAULT_POLICY,
             max_batch=settings.max_match_batch,
             max_hashes=settings.max_match_hashes,
             max_image_pixels=settings.max_image_pixels,

@@ -29,7 +29,7 @@ def _audit(action: str, **detail: object) -> None:
 def export_hashes(
     file: Annotated[Path, typer.Argument(help="Where to write the list; - for standard output")],
 ) -> None:
-    """Write every active PDQ hash in python-threatexchange's file format (`pdq <hex>` lines).
+    """Write every active hash pytx has a type for (`pdq <hex>`, `video_md5 <hex>` lines).
 
     Withdrawn, disputed and retired hashes are never exported. The file is replaced
     atomically and is readable only by you (0600): hash lists are sensitive.
@@ -45,8 +45,9 @@ def export_hashes(
         raise typer.Exit(1) from None
     skipped = sum(n for algorithm, n in active.items() if algorithm not in hashlist.EXPORTABLE)
     _audit("export", hashes=written, skipped=skipped, file=str(file))
+    kinds = ", ".join(sorted(hashlist.SIGNAL_TYPES))
     (err if str(file) == "-" else out).print(
-        f"{written} active PDQ hashes written to "
+        f"{written} active hashes ({kinds}) written to "
         f"{'standard output' if str(file) == '-' else file}; {skipped} active hashes of other "
         "algorithms skipped (python-threatexchange has no signal type for them)",
         markup=False,
@@ -60,7 +61,11 @@ def import_hashes(
     ],
     signal_type: Annotated[
         str | None,
-        typer.Option("--signal-type", help="The type of lines that hold a bare hash: pdq"),
+        typer.Option(
+            "--signal-type",
+            help="The type of lines that hold a bare hash: "
+            + ", ".join(sorted(hashlist.SIGNAL_TYPES)),
+        ),
     ] = None,
     chunk: Annotated[
         int,

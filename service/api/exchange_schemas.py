@@ -61,7 +61,7 @@ class StopNCIIFeedback(BaseModel):
 
 class StopNCIIHashRecord(BaseModel):
     lastModtimestamp: int
-    signalType: Literal["ImagePDQ"]
+    signalType: str = Field(description="ImagePDQ or VideoMD5: the signal type's StopNCII name")
     hashValue: str
     hashStatus: StopNCIIStatus
     caseNumbers: dict[str, StopNCIIStatus]

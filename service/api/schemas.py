@@ -5,9 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hashing import SIGNAL_TYPES
 from hashing.policy import MAX_QUERY_HASHES
 
 PDQ_EXAMPLE = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+# From the registry: a new signal type shows up in /docs by itself.
+SIGNAL_TYPE_NAMES = "The signal type: " + "; ".join(
+    f"`{s.name}` ({s.description})" for s in SIGNAL_TYPES
+)
 
 
 class HashIn(BaseModel):
@@ -16,11 +21,17 @@ class HashIn(BaseModel):
         json_schema_extra={"examples": [{"algorithm": "pdq", "hash": PDQ_EXAMPLE, "quality": 100}]},
     )
 
-    algorithm: Annotated[str, Field(max_length=16, description="pdq, phash or dhash")]
+    algorithm: Annotated[str, Field(max_length=16, description=SIGNAL_TYPE_NAMES)]
     hash: Annotated[str, Field(max_length=128, description="lowercase hex")]
     # strict: the schema says integer, and pydantic's lax mode would take `false` as 0.
     quality: Annotated[
-        int | None, Field(strict=True, ge=0, le=100, description="PDQ quality, if known")
+        int | None,
+        Field(
+            strict=True,
+            ge=0,
+            le=100,
+            description="The hash's quality, if its signal type has one (PDQ: refused below 50)",
+        ),
     ] = None
     image: Annotated[
         int | None,
@@ -94,7 +105,7 @@ class MatchItemIn(BaseModel):
         },
     )
 
-    algorithm: Annotated[str, Field(max_length=16)]
+    algorithm: Annotated[str, Field(max_length=16, description=SIGNAL_TYPE_NAMES)]
     hash: Annotated[str, Field(max_length=128)]
     variants: Annotated[
         list[Annotated[str, Field(max_length=128)]],

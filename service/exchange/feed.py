@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from service.store import changes as change_log
 from service.store.credentials import new_public_id
 from service.store.db import Database
 from service.store.matches import add_feedback
@@ -36,6 +37,7 @@ class HashRecord:
 
     seq: int
     changed_at: datetime
+    algorithm: str
     hash: str
     state: str
     cases: dict[str, str]  # partner reference of the case -> active / withdrawn
@@ -51,21 +53,15 @@ class ExchangeRepository:
     def changes(self, after: int, limit: int) -> tuple[list[ChangeEntry], bool]:
         """Every change after sequence `after`, in order; and whether more follow."""
         with self.db.transaction(read_only=True) as session:
-            rows = session.execute(
-                select(Change, Signal.algorithm, Signal.value)
-                .join(Signal, Signal.id == Change.signal_id)
-                .where(Change.seq > after)
-                .order_by(Change.seq)
-                .limit(limit + 1)
-            ).all()
+            rows = change_log.since(session, after, limit + 1)
         entries = [
-            ChangeEntry(c.seq, algorithm, value.hex(), c.op, c.state, c.created_at)
-            for c, algorithm, value in rows[:limit]
+            ChangeEntry(r.seq, r.algorithm, r.value.hex(), r.op, r.state, r.changed_at)
+            for r in rows[:limit]
         ]
         return entries, len(rows) > limit
 
     def latest_records(
-        self, algorithm: str, since: datetime, after: int, limit: int
+        self, algorithms: Sequence[str], since: datetime, after: int, limit: int
     ) -> tuple[list[HashRecord], bool]:
         """Each hash once, at its latest change, for changes at or after `since` past `after`.
 
@@ -80,10 +76,17 @@ class ExchangeRepository:
         )
         with self.db.transaction(read_only=True) as session:
             rows = session.execute(
-                select(Change.seq, Change.created_at, Change.state, Signal.id, Signal.value)
+                select(
+                    Change.seq,
+                    Change.created_at,
+                    Change.state,
+                    Signal.id,
+                    Signal.algorithm,
+                    Signal.value,
+                )
                 .join(Signal, Signal.id == Change.signal_id)
                 .where(
-                    Signal.algorithm == algorithm,
+                    Signal.algorithm.in_(list(algorithms)),
                     Change.seq > after,
                     Change.created_at >= since,
                     newest,
@@ -110,13 +113,21 @@ class ExchangeRepository:
             ):
                 reports[signal_id][platform] = outcome
         records = [
-            HashRecord(r.seq, r.created_at, r.value.hex(), r.state, cases[r.id], reports[r.id])
+            HashRecord(
+                r.seq,
+                r.created_at,
+                r.algorithm,
+                r.value.hex(),
+                r.state,
+                cases[r.id],
+                reports[r.id],
+            )
             for r in page
         ]
         return records, len(rows) > limit
 
     def feedback_by_hash(
-        self, platform_id: int, algorithm: str, reports: Sequence[tuple[bytes, str]]
+        self, platform_id: int, reports: Sequence[tuple[str, bytes, str]]
     ) -> tuple[int, int]:
         """Record outcomes reported by hash value (no match id); (recorded, unknown hashes).
 
@@ -127,7 +138,7 @@ class ExchangeRepository:
         recorded = unknown = 0
         with self.db.transaction() as session:
             now = utcnow()
-            for value, outcome in reports:
+            for algorithm, value, outcome in reports:
                 signal = session.scalar(
                     select(Signal).where(Signal.algorithm == algorithm, Signal.value == value)
                 )

@@ -7,8 +7,9 @@ type's name and the hash separated by exactly one space, no comments:
     pdq 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 When the collaboration config sets `signal_type`, a line may be the hash alone.
-PDQ is the only algorithm both projects know (its type name is `pdq`; the hash is
-64 lowercase hex digits), so it is the only one written or read here.
+The signal types written and read are those python-threatexchange has a name
+for (the descriptor's `threatexchange`: `pdq` for PDQ, `video_md5` for MD5),
+each hash in its own lowercase hex.
 
 Hash lists are sensitive (hashes can be partly inverted): files are written
 atomically and readable only by their owner (0600), and no error message repeats
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from hashing import SIGNAL_TYPES as REGISTRY
 from hashing import HashingError
 from service.match.validation import parse_one
 from service.store.signals import SignalInput
 
 # python-threatexchange signal type name -> hashbank algorithm name.
-SIGNAL_TYPES: dict[str, str] = {"pdq": "pdq"}
+SIGNAL_TYPES: dict[str, str] = {
+    s.threatexchange: s.name for s in REGISTRY.in_exchange("threatexchange") if s.threatexchange
+}
 _TYPE_OF = {algorithm: name for name, algorithm in SIGNAL_TYPES.items()}
 EXPORTABLE = frozenset(SIGNAL_TYPES.values())
 _MAX_REPORTED = 10  # bad lines named in one error message
@@ -60,7 +64,7 @@ class HashList:
 
 
 def format_line(algorithm: str, value: bytes) -> str:
-    """`pdq <hex>` for an exportable algorithm; `KeyError` for any other."""
+    """`<pytx signal type> <hex>` (`pdq <hex>`) for an exportable algorithm; `KeyError` else."""
     return f"{_TYPE_OF[algorithm]} {value.hex()}"
 
 

@@ -1,11 +1,15 @@
-"""This worker's in-memory indexes: one exact radius index per hash algorithm.
+"""This worker's in-memory indexes: one per signal type, of the kind its descriptor asks for.
+
+A perceptual hash (PDQ, pHash, dHash) gets an exact Hamming radius index, a
+cryptographic one (MD5) an exact-value index (`index.create_index`). Queries
+arrive typed (`hashing.Query`): each is searched in its signal type's index
+within that type's threshold, every query of a request in one batch search.
 
 Applying the change log is idempotent (the index replaces an id added twice
 and ignores removal of an absent one), so start-up may replay changes that a
 snapshot or rebuild already contains.
 """
 
-import itertools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -13,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hashing import ALGORITHMS
-from index import ExactIndex, IndexConfig, SnapshotError, best_per_id, create_index, load_snapshot
+from hashing import SIGNAL_TYPES, Query, SignalType
+from index import IndexConfig, RadiusIndex, SnapshotError, best_per_id, create_index, load_snapshot
 from service.store.changes import ChangeRow
 
 log = logging.getLogger("hashbank.index")
@@ -30,8 +34,11 @@ class IndexSet:
         self._lock = threading.Lock()  # guards swapping whole indexes (rebuild, load)
         self._indexes = self._empty()
 
-    def _empty(self) -> dict[str, ExactIndex]:
-        return {name: create_index(name, a.bits, self.config) for name, a in ALGORITHMS.items()}
+    def _new(self, signal_type: SignalType) -> RadiusIndex:
+        return create_index(signal_type.name, signal_type.bits, self.config, signal_type.index)
+
+    def _empty(self) -> dict[str, RadiusIndex]:
+        return {s.name: self._new(s) for s in SIGNAL_TYPES}
 
     def __len__(self) -> int:
         return sum(len(i) for i in self._indexes.values())
@@ -40,11 +47,11 @@ class IndexSet:
         return len(self._indexes[algorithm])
 
     def sizes(self) -> dict[str, int]:
-        """Hashes per algorithm (for /metrics)."""
+        """Hashes per signal type (for /metrics)."""
         return {name: len(index) for name, index in self._indexes.items()}
 
     def rebuild(self, signals: Iterable[tuple[int, str, bytes]]) -> None:
-        grouped: dict[str, tuple[list[int], list[bytes]]] = {n: ([], []) for n in ALGORITHMS}
+        grouped: dict[str, tuple[list[int], list[bytes]]] = {n: ([], []) for n in self._indexes}
         for signal_id, algorithm, value in signals:
             if algorithm in grouped:
                 grouped[algorithm][0].append(signal_id)
@@ -77,30 +84,43 @@ class IndexSet:
         else:
             index.remove(ids)
 
-    def search(
-        self, algorithm: str, queries: Sequence[Sequence[bytes]], radius: int
-    ) -> list[dict[int, int]]:
-        """Per query group (an item and its variants): signal id -> best distance within radius."""
-        index = self._indexes.get(algorithm)
-        if index is None:
-            return [{} for _ in queries]
-        flat = _codes([code for group in queries for code in group])
-        bounds = np.cumsum([0, *(len(group) for group in queries)]).tolist()
-        groups = [flat[a:b] for a, b in itertools.pairwise(bounds)]
-        return best_per_id(index, groups, radius)
+    def search(self, queries: Sequence[Query], radius: int | None = None) -> list[dict[int, int]]:
+        """Per query: stored id -> best distance over its hashes, within its type's threshold.
+
+        The queries of each signal type go to its index in one batch search.
+        `radius` replaces the thresholds only to look at near misses (the
+        accuracy benchmark); matching always uses each type's own.
+        """
+        found: list[dict[int, int]] = [{} for _ in queries]
+        by_type: dict[str, list[int]] = {}
+        for position, query in enumerate(queries):
+            by_type.setdefault(query.signal_type.name, []).append(position)
+        for name, positions in by_type.items():
+            index = self._indexes.get(name)
+            if index is None:
+                continue
+            signal_type = queries[positions[0]].signal_type
+            groups = [_codes(queries[p].values) for p in positions]
+            for position, best in zip(
+                positions,
+                best_per_id(index, groups, signal_type.threshold if radius is None else radius),
+                strict=True,
+            ):
+                found[position] = best
+        return found
 
     def save(self, folder: Path, seq: int) -> None:
         for name, index in self._indexes.items():
             index.save(folder / name, seq)
 
     def load(self, folder: Path) -> int | None:
-        """Load every algorithm's snapshot; the sequence all of them contain, or None."""
-        loaded: dict[str, ExactIndex] = {}
+        """Load every signal type's snapshot; the sequence all of them contain, or None."""
+        loaded: dict[str, RadiusIndex] = {}
         seqs: list[int] = []
         try:
-            for name, algorithm in ALGORITHMS.items():
-                index, seq = load_snapshot(folder / name, name, algorithm.bits, self.config)
-                loaded[name] = index
+            for s in SIGNAL_TYPES:
+                index, seq = load_snapshot(folder / s.name, s.name, s.bits, self.config, s.index)
+                loaded[s.name] = index
                 seqs.append(seq)
         except SnapshotError as exc:
             log.info("no usable index snapshot (%s); rebuilding from the database", exc)

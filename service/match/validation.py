@@ -1,17 +1,32 @@
-"""Turn submitted hex hashes into validated signals, reporting every bad item at once."""
+"""Turn submitted hashes into validated signals, reporting every bad item at once.
+
+Each hash is parsed by its signal type (`hashing.parse_hash`: format and
+quality floor); `items` are anything with `algorithm`, `hash`, `quality` and
+`image` (the API's `HashIn`), so nothing here depends on the HTTP layer.
+"""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from hashing import HashingError, get_algorithm
-from hashing.pdq import PDQ
-from hashing.registry import PDQ_ALGORITHM
-from service.api.schemas import HashIn
+from hashing import HashingError, parse_hash
 from service.failures import Invalid, TooLarge
 from service.store.signals import SignalInput
 
 
-def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> list[SignalInput]:
+class SubmittedHash(Protocol):
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def quality(self) -> int | None: ...
+    @property
+    def image(self) -> int | None: ...
+
+
+def parse_hashes(
+    items: Sequence[SubmittedHash], limit: int, field: str = "hashes"
+) -> list[SignalInput]:
     if len(items) > limit:
         raise TooLarge(f"at most {limit} hashes per request, got {len(items)}", "too_many_hashes")
     parsed: list[SignalInput] = []
@@ -27,13 +42,7 @@ def parse_hashes(items: Sequence[HashIn], limit: int, field: str = "hashes") -> 
 
 
 def parse_one(
-    algorithm_name: str, text: str, quality: int | None = None, image: int | None = None
+    algorithm: str, text: str, quality: int | None = None, image: int | None = None
 ) -> SignalInput:
-    algorithm = get_algorithm(algorithm_name)
-    value = algorithm.parse(text)
-    if quality is not None and isinstance(algorithm, PDQ) and quality < PDQ_ALGORITHM.min_quality:
-        raise HashingError(
-            f"PDQ quality {quality} is below {PDQ_ALGORITHM.min_quality}: the image has too "
-            "little detail to match reliably"
-        )
-    return SignalInput(algorithm.name, value, quality, image)
+    parsed = parse_hash(algorithm, text, quality)
+    return SignalInput(parsed.algorithm, parsed.value, quality, image)

@@ -8,6 +8,7 @@ number below N (which plain autoincrement ids do not guarantee on PostgreSQL).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +22,9 @@ class ChangeRow:
     signal_id: int
     algorithm: str
     value: bytes
-    op: str  # "add" or "remove"
+    op: str  # "add" (now matchable) or "remove" (delete it)
+    state: str  # the hash's state after this change
+    changed_at: datetime
 
 
 def next_seqs(session: Session, count: int) -> range:
@@ -61,14 +64,29 @@ def record_many(session: Session, signals: Sequence[Signal], op: str) -> None:
 
 
 def since(session: Session, after: int, limit: int) -> Sequence[ChangeRow]:
+    """The change log's one reader: up to `limit` changes after sequence `after`, in order.
+
+    The live index follower and the partners' delta feed both page with it.
+    """
     rows = session.execute(
-        select(Change.seq, Change.signal_id, Signal.algorithm, Signal.value, Change.op)
+        select(
+            Change.seq,
+            Change.signal_id,
+            Signal.algorithm,
+            Signal.value,
+            Change.op,
+            Change.state,
+            Change.created_at,
+        )
         .join(Signal, Signal.id == Change.signal_id)
         .where(Change.seq > after)
         .order_by(Change.seq)
         .limit(limit)
     ).all()
-    return [ChangeRow(r.seq, r.signal_id, r.algorithm, r.value, r.op) for r in rows]
+    return [
+        ChangeRow(r.seq, r.signal_id, r.algorithm, r.value, r.op, r.state, r.created_at)
+        for r in rows
+    ]
 
 
 def last_seq(session: Session) -> int:

@@ -102,7 +102,7 @@ def test_bad_hashes_are_refused_and_nothing_is_written(
     cases: list[tuple[list[dict[str, object]], int, str]] = [
         ([{"algorithm": "pdq", "hash": "abc"}], 422, "invalid_hash"),
         ([{"algorithm": "pdq", "hash": "z" * 64}], 422, "invalid_hash"),
-        ([{"algorithm": "md5", "hash": "a" * 32}], 422, "invalid_hash"),
+        ([{"algorithm": "sha1", "hash": "a" * 40}], 422, "invalid_hash"),
         ([{"algorithm": "pdq", "hash": random_pdq(9), "quality": 10}], 422, "invalid_hash"),
         (
             [{"algorithm": "pdq", "hash": random_pdq(10)}, {"algorithm": "pdq", "hash": "12"}],

@@ -132,7 +132,7 @@ def test_export_import_round_trip_into_a_fresh_database(use_data: UseData, tmp_p
     exported.chmod(0o644)
     code, out, _ = run("export", str(exported))
     assert code == 0
-    assert "5 active PDQ hashes written" in flat(out)
+    assert "5 active hashes (pdq, video_md5) written" in flat(out)
     assert "1 active hashes of other algorithms skipped" in flat(out)
     assert exported.read_text() == "".join(f"pdq {h}\n" for h in pdq)
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600  # replaced, not rewritten in place
@@ -176,7 +176,7 @@ def test_only_active_hashes_are_exported(use_data: UseData, tmp_path: Path) -> N
     code, out, err = run("export", "-")
     assert code == 0
     assert out == f"pdq {kept}\n"  # the list alone on stdout, the summary on stderr
-    assert "1 active PDQ hashes written to standard output" in flat(err)
+    assert "1 active hashes (pdq, video_md5) written to standard output" in flat(err)
 
 
 def test_python_threatexchange_reads_the_export(use_data: UseData, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import FeedbackCaller, MatchCaller, ServicesDep
 from service.api.schemas import (
@@ -15,15 +14,10 @@ from service.api.schemas import (
     error_responses,
 )
 from service.api.upload import read_image_body
-from service.match.matcher import hashes_searched
+from service.match.matcher import Found
 
 router = APIRouter(prefix="/v1", tags=["platform"])
 _ERRORS = error_responses(401, 403, 404, 413, 422)
-
-
-# Batches up to this size are searched on the event loop: the search takes well
-# under a millisecond, less than handing it to a thread would cost.
-_INLINE_ITEMS = 8
 
 
 @router.post("/match", response_model=MatchResponse, responses=_ERRORS)
@@ -38,26 +32,22 @@ async def match_hashes(
     `batch_too_large`. Every hit is recorded and gets a `match_id` to report feedback
     against.
     """
-    matcher, items = services.matcher, body.items
-    if len(items) <= _INLINE_ITEMS:
-        hits = matcher.find(items)
-    else:
-        hits = await run_in_threadpool(matcher.find, items)
-    # Only a hit touches the database (to check it is still active and record it).
-    if hits:
-        results = await run_in_threadpool(matcher.record, caller.platform_id, len(items), hits)
-    else:
-        results = [[] for _ in items]
-    matcher.tally("hashes", hashes_searched(items), results)
+    results = await services.matcher.match_items(caller.platform_id, body.items)
     # Built as plain JSON: these few fields need no second validation pass against
     # `MatchResponse`, which still documents the shape at /docs.
     return JSONResponse(
         {
             "results": [
-                {"index": i, "ref": item.ref, "matches": results[i]} for i, item in enumerate(items)
+                {"index": i, "ref": item.ref, "matches": [_match(f) for f in results[i]]}
+                for i, item in enumerate(body.items)
             ]
         }
     )
+
+
+def _match(found: Found) -> dict[str, object]:
+    """One match in a reply (`MatchOut`), the same in both match routes."""
+    return {"match_id": found.match_id, "algorithm": found.algorithm, "distance": found.distance}
 
 
 _IMAGE_BODY = {
@@ -97,9 +87,12 @@ async def match_image(
     `HASHBANK_DECODE_WAIT_SECONDS`, then gets 503 `busy` with Retry-After.
     """
     data = await read_image_body(request, services.settings.max_upload_bytes)
-    matches, quality = await services.matcher.match_image(caller.platform_id, data)
+    matched = await services.matcher.match_image(caller.platform_id, data)
     del data
-    return ImageMatchResponse(matches=[MatchOut(**m) for m in matches], quality=quality)
+    return ImageMatchResponse(
+        matches=[MatchOut.model_validate(_match(f)) for f in matched.found],
+        quality=matched.quality,
+    )
 
 
 @router.post("/feedback", response_model=FeedbackOut, responses=_ERRORS)

@@ -2,9 +2,12 @@
 
 Meta's `threatexchange` client (`StopNCIIAPI(..., base_url_override=
 "https://<host>/stopncii/v1")`) works unchanged: FetchHashes pages through
-the PDQ hashes (each hash once, at its latest change; withdrawn hashes come
-back as `Withdrawn`, disputed and retired ones as `Deleted`), SubmitFeedback
-records outcomes by hash. The two headers carry hashbank API keys of one
+the hashes of every signal type StopNCII has a name for (the descriptor's
+`stopncii`: PDQ as `ImagePDQ`, MD5 as `VideoMD5`), each hash once, at its
+latest change; withdrawn hashes come back as `Withdrawn`, disputed and
+retired ones as `Deleted`. SubmitFeedback records outcomes by hash; its items
+carry no signal type, so a hash is taken as the first of those signal types
+whose format it has (their widths differ). The two headers carry hashbank API keys of one
 platform; the function key must hold the endpoint's scope (`sync` to fetch,
 `feedback` to report).
 """
@@ -14,9 +17,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hashing import HashingError
+from hashing import SIGNAL_TYPES, HashingError
 from service.api.deps import ServicesDep, stopncii_caller
-from service.api.errors import ApiError
 from service.api.exchange_schemas import (
     FetchHashesOut,
     StopNCIIFeedback,
@@ -26,7 +28,7 @@ from service.api.exchange_schemas import (
     SubmitFeedbackOut,
 )
 from service.api.schemas import error_responses
-from service.match.validation import parse_one
+from service.failures import Invalid
 from service.store.platforms import Caller
 
 router = APIRouter(prefix="/stopncii/v1", tags=["StopNCII-compatible exchange"])
@@ -56,19 +58,20 @@ def fetch_hashes(
     # 18 digits stay below 2**63, the largest sequence number the database holds.
     nextPageToken: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$")] = None,  # noqa: N803
 ) -> FetchHashesOut:
-    """PDQ hashes changed at or after `startTimestamp` (Unix seconds), paged.
+    """Hashes (PDQ, MD5) changed at or after `startTimestamp` (Unix seconds), paged.
 
     Store `nextSetTimestamp` after each page and pass it as `startTimestamp`
     next time: hashes changed in that second are sent again, none are missed.
     """
     since = datetime.fromtimestamp(startTimestamp, UTC)
+    theirs = {s.name: s.stopncii for s in SIGNAL_TYPES.in_exchange("stopncii")}
     records, more = services.exchange.latest_records(
-        "pdq", since, int(nextPageToken or 0), pageSize
+        list(theirs), since, int(nextPageToken or 0), pageSize
     )
     out = [
         StopNCIIHashRecord(
             lastModtimestamp=int(r.changed_at.timestamp()),
-            signalType="ImagePDQ",
+            signalType=theirs[r.algorithm],
             hashValue=r.hash,
             hashStatus=_STATUS[r.state],
             caseNumbers={
@@ -96,23 +99,22 @@ def fetch_hashes(
 def submit_feedback(
     body: SubmitFeedbackIn, caller: FeedbackCaller, services: ServicesDep
 ) -> SubmitFeedbackOut:
-    """Outcomes by PDQ hash: `Blocked` (removed), `NotBlocked` (not violating), `PendingReview`.
+    """Outcomes by hash (PDQ or MD5): `Blocked` (removed), `NotBlocked`, `PendingReview`.
 
     Other StopNCII values (`None`, `Unknown`, ...) are accepted and ignored.
     Hashes this service does not hold are counted, not stored. All or nothing.
     """
     if body.count is not None and body.count != len(body.hashFeedbacks):
-        raise ApiError(
-            422,
-            "count_mismatch",
+        raise Invalid(
             f"count is {body.count} but {len(body.hashFeedbacks)} feedbacks were sent",
+            "count_mismatch",
         )
-    reports: list[tuple[bytes, str]] = []
+    reports: list[tuple[str, bytes, str]] = []
     problems = []
     ignored = 0
     for i, item in enumerate(body.hashFeedbacks):
         try:
-            value = parse_one("pdq", item.hashValue).value
+            algorithm, value = _by_format(item.hashValue)
         except HashingError as exc:
             problems.append({"location": f"hashFeedbacks.{i}.hashValue", "reason": str(exc)})
             continue
@@ -120,10 +122,20 @@ def submit_feedback(
         if outcome is None:
             ignored += 1
         else:
-            reports.append((value, outcome))
+            reports.append((algorithm, value, outcome))
     if problems:
-        raise ApiError(
-            422, "invalid_hash", "some hashes are not valid; nothing was saved", problems
-        )
-    recorded, unknown = services.exchange.feedback_by_hash(caller.platform_id, "pdq", reports)
+        raise Invalid("some hashes are not valid; nothing was saved", "invalid_hash", problems)
+    recorded, unknown = services.exchange.feedback_by_hash(caller.platform_id, reports)
     return SubmitFeedbackOut(count=recorded, unknownHashes=unknown, ignored=ignored)
+
+
+def _by_format(text: str) -> tuple[str, bytes]:
+    """The first StopNCII signal type that parses `text`, and the value; else the first's error."""
+    kinds = SIGNAL_TYPES.in_exchange("stopncii")
+    for signal_type in kinds:
+        try:
+            return signal_type.name, signal_type.parse(text)
+        except HashingError:
+            continue
+    names = " or ".join(f"{s.name} ({s.bits // 4} hex digits)" for s in kinds)
+    raise HashingError(f"hashValue must be a {names} hash")

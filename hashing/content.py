@@ -1,0 +1,37 @@
+"""Content types: the kinds of thing hashbank hashes, and how raw bytes become canonical content.
+
+A content type has a `name` (`photo`; `video` comes next), says how a file's
+bytes become the one canonical content every hash of that kind is computed
+from (`load`), and which signal types apply to it: those whose descriptor
+lists the content type (`hashing.registry.signal_types_for`). A signal type
+may name a content type before it has a loader here (MD5 names `video`): its
+values can then be submitted and matched as text, but not computed by
+hashbank.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from hashing.loading import DEFAULT_MAX_PIXELS, ImageSource, load_image
+
+
+@dataclass(frozen=True)
+class ContentType:
+    name: str
+    description: str
+    load: Callable[..., Any]
+
+
+def _load_photo(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """`hashing.loading.load_image`: canonical 8-bit RGB, oriented and reduced."""
+    return load_image(source, max_pixels=max_pixels)
+
+
+PHOTO = ContentType(
+    "photo",
+    "a still image (JPEG, PNG, WebP, HEIC, ...): canonical 8-bit RGB, EXIF-oriented",
+    _load_photo,
+)
