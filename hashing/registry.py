@@ -37,12 +37,16 @@ class Registry(Generic[N]):
             self.register(item)
 
     def register(self, item: N) -> N:
+        """Add a descriptor; `ValueError` when its name is taken or not a lowercase word."""
+        self._check(item)
+        self._items[item.name] = item
+        return item
+
+    def _check(self, item: N) -> None:
         if item.name in self._items:
             raise ValueError(f"{self.kind} {item.name!r} is registered twice")
         if item.name != item.name.strip().lower() or not item.name:
             raise ValueError(f"{self.kind} names are lowercase words, got {item.name!r}")
-        self._items[item.name] = item
-        return item
 
     def get(self, name: str) -> N | None:
         return self._items.get(name)
@@ -63,12 +67,12 @@ class Registry(Generic[N]):
 class SignalTypes(Registry[SignalType]):
     """Signal types, also found by their names in each exchange."""
 
-    def register(self, item: SignalType) -> SignalType:
+    def _check(self, item: SignalType) -> None:
+        super()._check(item)
         for exchange in ("stopncii", "threatexchange"):
             theirs = getattr(item, exchange)
             if theirs is not None and self.by_exchange_name(exchange, theirs) is not None:
                 raise ValueError(f"{exchange} name {theirs!r} is used by two signal types")
-        return super().register(item)
 
     def by_exchange_name(self, exchange: str, name: str) -> SignalType | None:
         """The signal type an exchange calls `name` (`exchange`: stopncii, threatexchange)."""

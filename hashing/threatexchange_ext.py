@@ -22,9 +22,11 @@ Where each piece lives, in pytx's terms:
 - checkpoint (`HashbankCheckpoint`): the feed's cursor, the server it belongs to and
   the time of the newest change seen; plain fields, so it survives both the CLI's
   pickles and HMA's JSON (`dataclass_json`).
-- records: one per PDQ hash, keyed `("pdq", hex)`; an `add` maps to a
-  `HashbankSignalMetadata`, a `remove` to None, which pytx's merge deletes. Other
-  algorithms (`phash`, `dhash`) are skipped: pytx has no signal type for them.
+- records: one per hash of a signal type pytx has a name for (the descriptor's
+  `threatexchange`: PDQ as `pdq`, MD5 as `video_md5`), keyed `("pdq", hex)`; an
+  `add` maps to a `HashbankSignalMetadata`, a `remove` to None, which pytx's merge
+  deletes. Other algorithms (`phash`, `dhash`) are skipped: pytx has no signal
+  type for them.
 
 The HTTP calls are `hashing.platform_client.PlatformClient`'s. This module imports
 `threatexchange`, an optional dependency: nothing else in `hashing` imports it.
@@ -41,13 +43,12 @@ from threatexchange.exchanges import auth, signal_exchange_api
 from threatexchange.exchanges import fetch_state as state
 from threatexchange.exchanges.collab_config import CollaborationConfigWithDefaults
 from threatexchange.extensions.manifest import ThreatExchangeExtensionManifest
-from threatexchange.signal_type.pdq.signal import PdqSignal
 from threatexchange.signal_type.signal_base import SignalType
 
 from hashing.client import ServiceError
 from hashing.errors import InvalidHash
 from hashing.platform_client import START_CURSOR, ChangesPage, PlatformClient
-from hashing.registry import PDQ_ALGORITHM
+from hashing.registry import SIGNAL_TYPES
 
 __all__ = [
     "API_NAME",
@@ -166,7 +167,7 @@ class HashbankSignalExchangeAPI(
         HashbankCollabConfig, HashbankCheckpoint, HashbankSignalMetadata
     ],
 ):
-    """hashbank's delta feed (`GET /v1/hashes/changes`) for pytx: PDQ adds and deletes.
+    """hashbank's delta feed (`GET /v1/hashes/changes`) for pytx: adds and deletes.
 
     `fetch_iter` yields one `FetchDelta` per page of the feed, in order, each with
     the checkpoint after that page; a caller that stores a delta and its checkpoint
@@ -241,8 +242,8 @@ class HashbankSignalExchangeAPI(
         yielded, except on a first fetch, so that even an empty feed leaves a
         checkpoint behind. Keys are `("pdq", hex)`; within a page a later change to
         the same hash replaces an earlier one, as the feed's order requires.
-        Raises `ValueError` when the checkpoint belongs to another server. PDQ
-        records are yielded whatever `supported_signal_types` says: pytx's stores
+        Raises `ValueError` when the checkpoint belongs to another server. Records
+        are yielded whatever `supported_signal_types` says: pytx's stores
         drop the types they do not index when they convert records to signals.
         """
         server = _server(self.collab.base_url)
@@ -295,15 +296,16 @@ class HashbankSignalExchangeAPI(
 
 
 def _record_key(algorithm: str, value: str) -> RecordKey | None:
-    """The pytx key of a PDQ hash in canonical (lowercase) hex, or None to skip it."""
-    if algorithm != "pdq":
+    """The pytx key of a hash in canonical (lowercase) hex, or None to skip it."""
+    signal_type = SIGNAL_TYPES.get(algorithm)
+    if signal_type is None or signal_type.threatexchange is None:
         return None
     try:
-        return PdqSignal.get_name(), PDQ_ALGORITHM.format(PDQ_ALGORITHM.parse(value))
+        return signal_type.threatexchange, signal_type.format(signal_type.parse(value))
     except InvalidHash:
         # Safe to skip even for a removal: a malformed hash was never stored here.
         # The value itself stays out of the log (hash values are sensitive).
-        _log.warning("hashbank feed: skipped a malformed pdq hash")
+        _log.warning("hashbank feed: skipped a malformed %s hash", algorithm)
         return None
 
 
