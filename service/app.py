@@ -56,6 +56,7 @@ def build_services(settings: Settings) -> Services:
         settings.snapshot_interval_seconds,
         _waker(settings, db),
     )
+    db.after_change(follower.after_commit)  # the write path keeps this worker's index fresh
     matches = MatchRepository(db, settings.dispute_min_platforms)
     meter = metrics.for_settings(settings)
     follower.on_progress = meter.observe_follower

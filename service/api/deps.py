@@ -1,4 +1,10 @@
-"""Annotated dependencies: how routes get the services, the caller and the client address."""
+"""Annotated dependencies: what a route may ask for, each one narrow thing.
+
+`create_app` builds one `Services` (the composition root) per app and keeps it
+on `app.state`; routes never receive it whole. Each asks for the one
+repository, the matcher, the settings, the authenticated caller (`MatchCaller`,
+...) or the client's address that it uses, as FastAPI's full-stack template does.
+"""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -42,10 +48,53 @@ async def _services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(_services)]
+# What a route may ask for: each one thing, never the whole `Services`.
+_ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def client_address(request: Request, services: ServicesDep) -> str:
+async def _settings(services: _ServicesDep) -> Settings:
+    return services.settings
+
+
+async def _cases(services: _ServicesDep) -> CaseRepository:
+    return services.cases
+
+
+async def _matches(services: _ServicesDep) -> MatchRepository:
+    return services.matches
+
+
+async def _exchange(services: _ServicesDep) -> ExchangeRepository:
+    return services.exchange
+
+
+async def _matcher(services: _ServicesDep) -> Matcher:
+    return services.matcher
+
+
+async def _follower(services: _ServicesDep) -> ChangeFollower:
+    return services.follower
+
+
+async def _metrics(services: _ServicesDep) -> Metrics:
+    return services.metrics
+
+
+async def _key_throttle(services: _ServicesDep) -> FailureThrottle:
+    return services.key_throttle
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CasesDep = Annotated[CaseRepository, Depends(_cases)]
+MatchesDep = Annotated[MatchRepository, Depends(_matches)]
+ExchangeDep = Annotated[ExchangeRepository, Depends(_exchange)]
+MatcherDep = Annotated[Matcher, Depends(_matcher)]
+FollowerDep = Annotated[ChangeFollower, Depends(_follower)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+KeyThrottleDep = Annotated[FailureThrottle, Depends(_key_throttle)]
+
+
+async def client_address(request: Request, services: _ServicesDep) -> str:
     """The client's address (`service.api.client_address`): the peer, or trusted proxies' word."""
     peer = request.client.host if request.client else None
     return services.proxies.client(peer, request.headers.getlist("x-forwarded-for"))
@@ -78,7 +127,7 @@ ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
 def require_scope(scope: str) -> object:
-    async def dependency(services: ServicesDep, key: ApiKeyDep) -> Caller:
+    async def dependency(services: _ServicesDep, key: ApiKeyDep) -> Caller:
         # One indexed read (service.store.platforms), on the event loop: a hop to
         # a thread and back costs more than the read (scripts/bench_api.py: 350
         # against 833 single-hash matches/s).
@@ -102,7 +151,7 @@ def stopncii_caller(scope: str) -> object:
     """
 
     async def dependency(
-        services: ServicesDep,
+        services: _ServicesDep,
         subscription: Annotated[str | None, Header(alias="Ocp-Apim-Subscription-Key")] = None,
         function: Annotated[str | None, Header(alias="x-functions-key")] = None,
     ) -> Caller:

@@ -3,8 +3,9 @@
 Start-up loads the newest snapshot and replays only the changes after it (or
 rebuilds from the database when there is no usable snapshot). After that a
 background thread polls the log every `interval` seconds for other workers'
-writes, and request handlers call `catch_up()` right after their own commits,
-so a worker sees its own writes at once and everyone else's within one poll.
+writes, and the database calls `after_commit()` right after each of this
+worker's own commits that wrote the change log (`Database.after_change`), so a
+worker sees its own writes at once and everyone else's within one poll.
 On PostgreSQL a `ChangeListener` (`service.live.change_notify`) wakes the thread as
 soon as another replica commits, so their writes arrive within milliseconds;
 the poll stays as the safety net. Snapshots are written periodically by
@@ -120,6 +121,12 @@ class ChangeFollower:
                 applied += len(rows)
         self._progressed()
         return applied
+
+    def after_commit(self) -> None:
+        """This worker committed a change: apply it now, unless the index is still loading
+        (loading catches up by itself)."""
+        if self.ready:
+            self.catch_up()
 
     def log_head(self) -> int:
         """The change log's newest position in the database (this worker may be behind it)."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service.store.db import Database
 from service.store.models import CHANGES_COUNTER, Change, Counter, Signal, utcnow
 
 
@@ -48,6 +49,7 @@ def next_seq(session: Session) -> int:
 def record(session: Session, signal: Signal, op: str) -> int:
     """Append one change for `signal` (already flushed) and return its sequence number."""
     seq = next_seq(session)
+    Database.mark_changed(session)
     session.add(
         Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=utcnow())
     )
@@ -57,6 +59,7 @@ def record(session: Session, signal: Signal, op: str) -> int:
 def record_many(session: Session, signals: Sequence[Signal], op: str) -> None:
     """One change per signal (all flushed), numbered in the given order, in one step."""
     now = utcnow()
+    Database.mark_changed(session)
     session.add_all(
         Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=now)
         for seq, signal in zip(next_seqs(session, len(signals)), signals, strict=True)

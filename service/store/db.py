@@ -1,6 +1,7 @@
 """Database engine and sessions: portable SQLAlchemy with SQLite made safe for several workers."""
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _READ_ONLY = "hashbank_read_only"
 _DURABLE = "hashbank_durable"
+_CHANGED = "hashbank_changed"  # session.info flag: this transaction wrote the change log
+
+log = logging.getLogger("hashbank.db")
 
 
 class Database:
@@ -21,6 +25,7 @@ class Database:
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._relaxed_engine: Engine | None = None
+        self._after_change: list[Callable[[], object]] = []
         self._relaxed = self._sessions
         self._single = self._sessions
         if not self.is_sqlite:
@@ -49,9 +54,32 @@ class Database:
         last fraction of a second of such commits if the server crashes.
         """
         sessions = self._sessions if durable else self._relaxed
-        with sessions() as session, session.begin():
-            session.connection(execution_options={_READ_ONLY: read_only, _DURABLE: durable})
-            yield session
+        with sessions() as session:
+            with session.begin():
+                session.connection(execution_options={_READ_ONLY: read_only, _DURABLE: durable})
+                yield session
+            if session.info.get(_CHANGED):
+                self._changed()
+
+    @staticmethod
+    def mark_changed(session: Session) -> None:
+        """Record that this transaction wrote the change log (`service.store.changes`)."""
+        session.info[_CHANGED] = True
+
+    def after_change(self, listener: Callable[[], object]) -> None:
+        """Call `listener` after every commit that wrote the change log, in the writing thread.
+
+        This is how the write path keeps the worker's own index fresh: the change
+        follower listens, so a case is matchable here as soon as its request returns.
+        """
+        self._after_change.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._after_change:
+            try:
+                listener()
+            except Exception as exc:  # committed already: the follower's poll catches up
+                log.warning("after-change listener failed: %s", type(exc).__name__)
 
     @contextmanager
     def read_once(self) -> Iterator[Session]:

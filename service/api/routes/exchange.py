@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ServicesDep, SyncCaller
+from service.api.deps import ExchangeDep, SyncCaller
 from service.api.exchange_schemas import ChangeOut, ChangesPage
 from service.api.schemas import error_responses
 
@@ -15,7 +15,7 @@ _ERRORS = error_responses(401, 403, 422)
 @router.get("/changes", response_model=ChangesPage, responses=_ERRORS)
 def changes(
     caller: SyncCaller,
-    services: ServicesDep,
+    exchange: ExchangeDep,
     cursor: Annotated[
         str,
         Query(
@@ -33,7 +33,7 @@ def changes(
     it), then store `next_cursor`; continue while `has_more`. A feed read to its
     end and resumed later never misses or repeats a change.
     """
-    entries, more = services.exchange.changes(int(cursor), limit)
+    entries, more = exchange.changes(int(cursor), limit)
     return ChangesPage(
         changes=[
             ChangeOut(

@@ -5,7 +5,7 @@ import os
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.api.deps import ServicesDep
+from service.api.deps import FollowerDep
 from service.api.errors import error_body
 
 router = APIRouter(tags=["operations"])
@@ -18,11 +18,10 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "index not loaded or not caught up"}})
-def readyz(services: ServicesDep) -> JSONResponse:
+def readyz(follower: FollowerDep) -> JSONResponse:
     """Ready once this worker's index is loaded and caught up with the change log.
 
     `worker` tells the worker processes behind one port apart (its process id)."""
-    follower = services.follower
     if not follower.ready:
         return JSONResponse(error_body("not_ready", "index is loading"), status_code=503)
     return JSONResponse(

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.api.deps import FeedbackCaller, MatchCaller, ServicesDep
+from service.api.deps import FeedbackCaller, MatchCaller, MatcherDep, MatchesDep, SettingsDep
 from service.api.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -22,7 +22,7 @@ _ERRORS = error_responses(401, 403, 404, 413, 422)
 
 @router.post("/match", response_model=MatchResponse, responses=_ERRORS)
 async def match_hashes(
-    body: MatchRequest, caller: MatchCaller, services: ServicesDep
+    body: MatchRequest, caller: MatchCaller, matcher: MatcherDep
 ) -> JSONResponse:
     """Match up to 1,000 items and 8,192 hashes in all: each item is one image's hash and
     up to 63 variants (its other query hashes, `hashing.policy.query_hashes`).
@@ -32,7 +32,7 @@ async def match_hashes(
     `batch_too_large`. Every hit is recorded and gets a `match_id` to report feedback
     against.
     """
-    results = await services.matcher.match_items(caller.platform_id, body.items)
+    results = await matcher.match_items(caller.platform_id, body.items)
     # Built as plain JSON: these few fields need no second validation pass against
     # `MatchResponse`, which still documents the shape at /docs.
     return JSONResponse(
@@ -75,7 +75,7 @@ _IMAGE_BODY = {
     openapi_extra=_IMAGE_BODY,
 )
 async def match_image(
-    request: Request, caller: MatchCaller, services: ServicesDep
+    request: Request, caller: MatchCaller, matcher: MatcherDep, settings: SettingsDep
 ) -> ImageMatchResponse:
     """Hash an image in memory with hashbank's own hashing and match it.
 
@@ -86,8 +86,8 @@ async def match_image(
     is already decoding as much as it may, the request waits up to
     `HASHBANK_DECODE_WAIT_SECONDS`, then gets 503 `busy` with Retry-After.
     """
-    data = await read_image_body(request, services.settings.max_upload_bytes)
-    matched = await services.matcher.match_image(caller.platform_id, data)
+    data = await read_image_body(request, settings.max_upload_bytes)
+    matched = await matcher.match_image(caller.platform_id, data)
     del data
     return ImageMatchResponse(
         matches=[MatchOut.model_validate(_match(f)) for f in matched.found],
@@ -96,9 +96,9 @@ async def match_image(
 
 
 @router.post("/feedback", response_model=FeedbackOut, responses=_ERRORS)
-def feedback(body: FeedbackIn, caller: FeedbackCaller, services: ServicesDep) -> FeedbackOut:
+def feedback(body: FeedbackIn, caller: FeedbackCaller, matches: MatchesDep) -> FeedbackOut:
     """Report what you did with a match: `pending_review`, `removed` or `not_violating`."""
-    recorded = services.matches.feedback(caller.platform_id, body.match_id, body.outcome)
+    recorded = matches.feedback(caller.platform_id, body.match_id, body.outcome)
     return FeedbackOut(
         match_id=recorded.match_id, outcome=recorded.outcome, recorded_at=recorded.recorded_at
     )

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hashing import SIGNAL_TYPES, HashingError
-from service.api.deps import ServicesDep, stopncii_caller
+from service.api.deps import ExchangeDep, stopncii_caller
 from service.api.exchange_schemas import (
     FetchHashesOut,
     StopNCIIFeedback,
@@ -52,7 +52,7 @@ FeedbackCaller = Annotated[Caller, stopncii_caller("feedback")]
 @router.get("/FetchHashes", response_model=FetchHashesOut, responses=_ERRORS)
 def fetch_hashes(
     caller: FetchCaller,
-    services: ServicesDep,
+    exchange: ExchangeDep,
     startTimestamp: Annotated[int, Query(ge=0, le=LATEST_TIMESTAMP)] = 10,  # noqa: N803 (their names)
     pageSize: Annotated[int, Query(ge=1, le=1000)] = 800,  # noqa: N803
     # 18 digits stay below 2**63, the largest sequence number the database holds.
@@ -65,9 +65,7 @@ def fetch_hashes(
     """
     since = datetime.fromtimestamp(startTimestamp, UTC)
     theirs = {s.name: s.stopncii for s in SIGNAL_TYPES.in_exchange("stopncii")}
-    records, more = services.exchange.latest_records(
-        list(theirs), since, int(nextPageToken or 0), pageSize
-    )
+    records, more = exchange.latest_records(list(theirs), since, int(nextPageToken or 0), pageSize)
     out = [
         StopNCIIHashRecord(
             lastModtimestamp=int(r.changed_at.timestamp()),
@@ -97,7 +95,7 @@ def fetch_hashes(
 
 @router.post("/SubmitFeedback", response_model=SubmitFeedbackOut, responses=_ERRORS)
 def submit_feedback(
-    body: SubmitFeedbackIn, caller: FeedbackCaller, services: ServicesDep
+    body: SubmitFeedbackIn, caller: FeedbackCaller, exchange: ExchangeDep
 ) -> SubmitFeedbackOut:
     """Outcomes by hash (PDQ or MD5): `Blocked` (removed), `NotBlocked`, `PendingReview`.
 
@@ -125,7 +123,7 @@ def submit_feedback(
             reports.append((algorithm, value, outcome))
     if problems:
         raise Invalid("some hashes are not valid; nothing was saved", "invalid_hash", problems)
-    recorded, unknown = services.exchange.feedback_by_hash(caller.platform_id, reports)
+    recorded, unknown = exchange.feedback_by_hash(caller.platform_id, reports)
     return SubmitFeedbackOut(count=recorded, unknownHashes=unknown, ignored=ignored)
 
 
