@@ -1,6 +1,7 @@
 """Partner exchange against a live server: Meta's real StopNCII client, and the delta feed
 read while cases are created and withdrawn concurrently."""
 
+import hashlib
 import json
 import random
 import threading
@@ -16,6 +17,9 @@ from threatexchange.exchanges.clients.stopncii.api import (
     StopNCIIEndpoint,
     StopNCIISignalType,
 )
+from threatexchange.exchanges.impl import stop_ncii_api
+from threatexchange.signal_type.md5 import VideoMD5Signal
+from threatexchange.signal_type.pdq.signal import PdqSignal
 
 from tests import databases
 from tests.e2e.server import BIN, Server, create_case, platform_key, run_cli, service_env
@@ -213,3 +217,38 @@ def test_documented_platform_example_runs_against_a_live_server(tmp_path: Path) 
         second = run()  # resumes from the checkpoint: applies the two removals only
         assert second["hashes"] == 0
         assert second["local_matches"] == second["matches"] == []
+
+
+def test_real_stopncii_client_takes_video_md5_like_stopncii_itself(tmp_path: Path) -> None:
+    """MD5 (a registered signal type) reaches Meta's client as `VideoMD5`, which pytx maps to
+    its `video_md5` signal type; feedback by an MD5 hash reaches the survivor."""
+    data = tmp_path / "data"
+    data.mkdir()
+    key = platform_key(data, "sync", "feedback")
+    md5 = hashlib.md5(b"a survivor's video file", usedforsecurity=False).hexdigest()
+    pdq = random.Random(6).randbytes(32).hex()
+    with (
+        Server(data, tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        md5_case = create_case(client, [md5], algorithm="md5")
+        create_case(client, [pdq])
+        api = StopNCIIAPI(
+            key,
+            key,
+            additional_function_keys={StopNCIIEndpoint.SubmitFeedback: key},
+            base_url_override=f"{server.url}/stopncii/v1",
+        )
+        records = [rec for page in api.fetch_hashes_iter() for rec in page.hashRecords]
+        assert {(r.signalType, r.hashValue) for r in records} == {
+            (StopNCIISignalType.VideoMD5, md5),
+            (StopNCIISignalType.ImagePDQ, pdq),
+        }
+        keys = {stop_ncii_api._get_delta_mapping(r)[0] for r in records}
+        assert keys == {(VideoMD5Signal.get_name(), md5), (PdqSignal.get_name(), pdq)}
+
+        api.submit_feedback(StopNCIISignalType.VideoMD5, md5, StopNCIICSPFeedbackValue.Blocked)
+        case_id, case_key = md5_case
+        status = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key}).json()
+        assert status["outcome_counts"] == {"removed": 1}
+    assert md5 not in (tmp_path / "server.log").read_text()

@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 import service
 from tests.e2e.server import Server, create_case, platform_key
 
-LOG_CONFIG = str(Path(service.__file__).parent / "log_config.json")  # as scripts/serve passes it
+# As scripts/serve passes it.
+LOG_CONFIG = str(Path(service.__file__).parent / "telemetry" / "log_config.json")
 Samples = list[tuple[str, dict[str, str], float]]
 
 
