@@ -120,7 +120,7 @@ def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.I
 
 
 def centre_crop(image: Image.Image, scale: float) -> Image.Image:
-    """The centre part keeping `scale` of each side (the rule: `hashing.policy`, step 3)."""
+    """The centre part keeping `scale` of each side (the rule: `hashing.policy`, step 2)."""
     width, height = image.size
     left, top = int(width * (1 - scale) / 2), int(height * (1 - scale) / 2)
     return image.crop((left, top, left + round(width * scale), top + round(height * scale)))

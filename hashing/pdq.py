@@ -12,6 +12,8 @@ from PIL import Image
 
 from hashing.algorithm import RADIUS, BinaryCodec, Hash, IndexKind
 
+MIN_QUALITY = 50  # below it PDQ hashes of unrelated flat images collide
+
 # Order of pdqhash.compute_dihedral's results (and of the reference "dih" images).
 DIHEDRAL_NAMES = (
     "original",
@@ -46,7 +48,7 @@ class PDQ(BinaryCodec):
     name: str = "pdq"
     bits: int = 256
     threshold: int = 31
-    min_quality: int | None = 50
+    min_quality: int | None = MIN_QUALITY
     index: IndexKind = RADIUS
     content_types: tuple[str, ...] = ("photo",)
     stopncii: str | None = "ImagePDQ"

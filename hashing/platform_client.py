@@ -171,7 +171,7 @@ class PlatformClient:
 
     def match_image(self, image: ImageSource, *, ref: str | None = None) -> MatchResult:
         """Hash an image here (`hashing.policy.query_hashes`: PDQ, all 8 rotations and
-        flips, also of its border-trimmed form and centre crop) and match the hashes only.
+        flips of each queried form in `hashing.policy.FORMS`) and match the hashes only.
 
         Raises the `hashing` errors (`UnreadableImage`, `ImageTooLarge`,
         `LowQualityImage`) before anything is sent.

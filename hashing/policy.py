@@ -11,108 +11,105 @@ Every step works on the canonical image from `hashing.load_image` (EXIF
 orientation applied, 8-bit RGB, large images reduced by a power of two).
 
 1. **Trim plain borders** (`hashing.forms.trim_borders`): padding, letterbox
-   bars and screenshot margins are cut off first. The exact rules of every
-   form are in `hashing.forms`.
+   bars and screenshot margins are cut off first.
 
-2. **Four more forms** (`hashing.forms`). Of the trimmed image: the caption
-   band (without the top and bottom 15%, where captions go), the eroded value
-   (max(R, G, B), eroded: for hue shifts and watermarks) and the reduced form
-   (the exact 64 x 64 area average: for textures that PDQ's own sampling
-   aliases, so that rotated, flipped and resized copies still match). Of the
-   image as given: the clipped value (max(R, G, B) clamped at its own 60th
-   percentile: for brightened copies whose highlights clipped to white),
-   kept only at PDQ quality 70 or more (`hashing.forms.CLIPPED_MIN_QUALITY`).
+2. **The forms** are the rows of the table `FORMS` (in `hashing.form_table`),
+   the only list of them: what each side hashes and in which order,
+   `CROP_SCALES`, `QUERY_CROP_SCALES`, `MAX_QUERY_HASHES`, the OpenAPI
+   description of a match item's `variants`, the web page's table
+   (`service/static/js/form-table.js`) and the list in `docs/web-page.md` are
+   derived from it (`scripts/write_form_table.py` writes the last two). A row
+   (`FormRow`) says
 
-3. **What a survivor submits per image** (`submission_hashes`), PDQ only:
+   * its `form`, the rule that makes it (each exactly in `hashing.forms`):
+     `whole` (the picture itself), `centre crop` (keeping a fraction `scale` of
+     the width and of the height: left = floor(w * (1 - s) / 2), top = floor(h *
+     (1 - s) / 2), right = left + round(w * s), bottom = top + round(h * s)),
+     `caption band`, `eroded value`, `reduced`, `content block`, `clipped value`;
+   * `made_from`: the image as given (`image`) or the trimmed image (`trimmed`);
+   * how each side uses it, `submitted` and `queried`: `no`; `yes` (left out
+     when its PDQ quality is below the row's `min_quality`); or `required` (below
+     that floor the whole image is refused, `LowQualityImage`);
+   * `min_quality`: PDQ's 50, or the clipped value form's own 70
+     (`hashing.forms.CLIPPED_MIN_QUALITY`);
+   * `unlike_trimmed`: left out when it comes out the size of the trimmed image
+     (the content block: it would be the trimmed image again).
 
-   * the PDQ hash of the trimmed image (refused, as always, below quality 50);
-   * if trimming changed the image, also the PDQ hash of the untrimmed image
-     (a copy whose border was covered, e.g. by a caption, still matches);
-   * for each scale s in `CROP_SCALES`, the PDQ hash of the centre crop of the
-     trimmed image keeping a fraction s of its width and of its height: left
-     = floor(w * (1 - s) / 2), top = floor(h * (1 - s) / 2), right = left +
-     round(w * s), bottom = top + round(h * s). These let a cropped re-post
-     match;
-   * if trimming changed the image, the same centre crops of the untrimmed
-     image: what was trimmed is often part of the picture (a clear sky, a
-     studio backdrop), and a re-post cropped from the original is then a crop
-     of the untrimmed image, not of the trimmed one;
-   * the PDQ hash of the caption band form, of the eroded value form, of the
-     reduced form, then of the clipped value form.
+3. **The rows a side hashes, in order** (`MatchPolicy.rows`): those it uses,
+   the required ones first (they decide whether the image can be hashed at
+   all, before any other form is made), then the others in table order. When
+   trimming did not change the image, the image as given *is* the trimmed
+   image, so a row whose form (and scale) an earlier row of the same side has
+   already made is skipped: on the survivor's side the image as given and its
+   centre crops, on the platform's the trimmed image. A form that cannot be
+   made (no content block) is left out.
 
-   A crop or form whose PDQ quality is below 50 is left out (the clipped
-   value below 70; the image's own hash is still submitted). So an image
-   yields up to 1 + len(CROP_SCALES) + 4 = 7 hashes, 1 + len(CROP_SCALES) = 3
-   more when it had a plain border; duplicates are dropped. Each is an
-   ordinary PDQ hash in the case. The survivor's client fills its
+4. **What a survivor submits per image** (`submission_hashes`): the PDQ hash of
+   each of its side's forms, in that order; duplicates dropped, the first kept.
+   Each is an ordinary PDQ hash in the case. The survivor's client fills its
    requests (at most 100 hashes, the service's per-request limit) with whole
    images.
 
-4. **What a platform queries per image** (`query_groups`), PDQ only, each as
-   its 8 dihedral hashes (rotations and flips, `PDQ.compute_dihedral`):
+5. **What a platform queries per image** (`query_groups`): each of its side's
+   forms as its 8 dihedral hashes (rotations and flips, `PDQ.compute_dihedral`),
+   one group per form, in that order, the image as uploaded first; nothing is
+   dropped as a duplicate. So at most 8 x the queried rows, `MAX_QUERY_HASHES`,
+   sent as one item: a hash and its variants.
 
-   * the image as uploaded;
-   * when trimming changed it, the trimmed image;
-   * for each scale s in `QUERY_CROP_SCALES` (0.8), the centre crop of the
-     trimmed image by the same rule as in step 3 (a caption or a corner logo
-     near the edge falls outside it, and it meets the survivor's crop of the
-     same scale);
-   * the caption band, eroded value and reduced forms of the trimmed image;
-   * the **content block** (`hashing.forms.content_block`), when the image
-     has plain rows inside it: the picture inside an app screenshot, between
-     its bars, buttons and caption. Queried only: a survivor's own picture
-     needs no such form;
-   * the clipped value form of the image as uploaded (quality 70 or more).
-
-   A form whose PDQ quality is below 50 is left out. So 48 hashes, at most 64
-   (`MAX_QUERY_HASHES`), sent as one item: a hash and its variants.
-
-5. **What matches** (`accepts`): a stored hash matches the query when the
+6. **What matches** (`accepts`): a stored hash matches the query when the
    smallest Hamming distance between it and any of the query's hashes is at
-   most `THRESHOLD` (31, PDQ's usual threshold). There is no second stage: the
+   most `THRESHOLD`, PDQ's own threshold from its descriptor (31): the
+   service searches within exactly that radius. There is no second stage: the
    one measured (PDQ up to 48 bits when pHash agrees within 8) also accepts
    plain unrelated pictures, whose PDQ and pHash are close together
    (`scripts/bench_unrelated.py`, `docs/accuracy.md`).
 
-Porting: steps 1 to 3 (all the survivor's browser needs) are integer arithmetic
+Porting: steps 1 to 4 (all the survivor's browser needs) are integer arithmetic
 on the canonical RGB pixels plus PDQ, so the browser gets the same hashes as
-this module from the same pixels.
+this module from the same pixels. The page reads the rows from
+`form-table.js`, generated from `FORMS`, and applies steps 3 and 4 to them.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from PIL import Image
 
 from hashing.algorithm import Hash
 from hashing.errors import LowQualityImage
-from hashing.forms import (
-    CLIPPED_MIN_QUALITY,
-    caption_band,
-    centre_crop,
-    clipped_value,
-    content_block,
-    eroded_value,
-    reduced,
-    trim_borders,
-)
-from hashing.pdq import PDQ
+from hashing.form_table import FORMS, FormRow, Part, Side, Use
+from hashing.forms import trim_borders
+from hashing.pdq import DIHEDRAL_NAMES, PDQ
 from hashing.registry import PDQ_ALGORITHM
 
+__all__ = [
+    "ALGORITHM",
+    "CROP_SCALES",
+    "DEFAULT_POLICY",
+    "FORMS",
+    "MAX_QUERY_HASHES",
+    "QUERY_CROP_SCALES",
+    "THRESHOLD",
+    "FormRow",
+    "MatchPolicy",
+    "Side",
+    "Use",
+    "query_hashes",
+    "submission_hashes",
+]
+
 ALGORITHM = PDQ_ALGORITHM.name
-THRESHOLD = 31
-CROP_SCALES: tuple[float, ...] = (0.9, 0.8)
-QUERY_CROP_SCALES: tuple[float, ...] = (0.8,)
-# dihedral x (as uploaded, trimmed, crops, band, eroded, reduced, clipped, content block)
-MAX_QUERY_HASHES = 8 * (2 + len(QUERY_CROP_SCALES) + 5)
-# PDQ as usual, but refusing below the clipped value form's own floor (hashing.forms).
-CLIPPED_PDQ = replace(PDQ_ALGORITHM, min_quality=CLIPPED_MIN_QUALITY)
-# A form of the image, made only when it is hashed (None: the image has no such form).
-# Made one at a time and dropped once hashed, the forms of a large image never all
-# sit in memory together.
-Form = Callable[[], Image.Image | None]
+THRESHOLD = PDQ_ALGORITHM.threshold  # defined once, in PDQ's descriptor
+
+
+def _scales(side: Side) -> tuple[float, ...]:
+    return tuple(dict.fromkeys(r.scale for r in FORMS if r.scale is not None and r.used(side)))
+
+
+CROP_SCALES = _scales("submitted")
+QUERY_CROP_SCALES = _scales("queried")
+MAX_QUERY_HASHES = len(DIHEDRAL_NAMES) * sum(r.used("queried") for r in FORMS)
 T = TypeVar("T")
 
 
@@ -120,7 +117,10 @@ T = TypeVar("T")
 class MatchPolicy:
     """The policy's settings; `DEFAULT_POLICY` is what hashbank uses everywhere.
 
-    Other instances exist for the benchmark's comparison rows (what each part adds).
+    Other instances exist for the benchmark's comparison rows (what each part adds):
+    `trim` off hashes the image as given where the trimmed one would be; the others
+    leave rows of `FORMS` out: the centre crops at scales not in `crop_scales`
+    (submitted) or `query_crop_scales` (queried), and the rows of each part switched off.
     """
 
     name: str = "hashbank"
@@ -128,65 +128,112 @@ class MatchPolicy:
     trim: bool = True
     crop_scales: tuple[float, ...] = field(default=CROP_SCALES)
     query_crop_scales: tuple[float, ...] = field(default=QUERY_CROP_SCALES)
-    forms: bool = True  # the caption band and eroded value forms (step 2)
-    reduced: bool = True  # the reduced form (step 2)
-    clipped: bool = True  # the clipped value form (step 2)
-    block: bool = True  # the content block, queried only (step 4)
+    forms: bool = True  # the caption band and eroded value forms
+    reduced: bool = True  # the reduced form
+    clipped: bool = True  # the clipped value form
+    block: bool = True  # the content block, queried only
     threshold: int = THRESHOLD
 
+    def __post_init__(self) -> None:
+        sides: dict[Side, tuple[float, ...]] = {
+            "submitted": self.crop_scales,
+            "queried": self.query_crop_scales,
+        }
+        for side, scales in sides.items():
+            if not set(scales) <= set(_scales(side)):
+                # A policy leaves rows out; a new crop is a new row of FORMS.
+                raise ValueError(f"{side} centre crops must be some of {_scales(side)}: {scales}")
+
+    def rows(self, side: Side) -> list[FormRow]:
+        """The rows of `FORMS` this policy hashes on one side, in order (step 3)."""
+        scales = self.crop_scales if side == "submitted" else self.query_crop_scales
+        parts: dict[Part, bool] = {
+            "forms": self.forms,
+            "reduced": self.reduced,
+            "clipped": self.clipped,
+            "block": self.block,
+        }
+        rows = [
+            row
+            for row in FORMS
+            if row.used(side)
+            and (row.scale is None or row.scale in scales)
+            and (row.part is None or parts[row.part])
+        ]
+        return sorted(rows, key=lambda row: row.use(side) is not Use.REQUIRED)  # stable
+
+    def describe(self, side: Side) -> list[str]:
+        """The side's forms as people call them, with when each is kept (steps 2 and 3)."""
+        out: list[str] = []
+        for row, again in self._rows_and_repeats(side):
+            if again and not self.trim:
+                continue  # never hashed: the image as given is always the "trimmed" one
+            notes = [row.when] if row.when else []
+            if again:
+                notes.append("when trimming changed the image")
+            if row.use(side) is Use.REQUIRED:
+                notes.append(f"below PDQ quality {row.min_quality} the image is refused")
+            elif row.min_quality != PDQ_ALGORITHM.min_quality:
+                notes.append(f"kept at PDQ quality {row.min_quality} or more")
+            out.append(row.label + (f" ({'; '.join(notes)})" if notes else ""))
+        return out
+
     def submission_hashes(self, image: Image.Image) -> list[Hash]:
-        """The PDQ hashes a survivor's client submits for one canonical image (step 3).
+        """The PDQ hashes a survivor's client submits for one canonical image (step 4).
 
         Raises `LowQualityImage` when the image itself cannot be hashed reliably.
         """
-        trimmed = trim_borders(image) if self.trim else image
-        hashes = [PDQ_ALGORITHM.compute(trimmed)]
-        crops = [partial(centre_crop, trimmed, s) for s in self.crop_scales]
-        if trimmed is not image:
-            hashes.append(PDQ_ALGORITHM.compute(image))
-            # What was trimmed may be part of the picture (a clear sky, a studio
-            # backdrop): a cropped re-post is then a crop of the untrimmed image.
-            crops += [partial(centre_crop, image, s) for s in self.crop_scales]
-        forms = [(PDQ_ALGORITHM, form) for form in crops + self._forms(trimmed)]
-        hashes += _each_form(forms + self._clipped(image), PDQ.compute)
-        return _distinct(hashes)
+        return _distinct(self._each_form(image, "submitted", PDQ.compute))
 
     def query_groups(self, image: Image.Image) -> list[list[Hash]]:
-        """The hashes a platform queries for one canonical image, by canonical form (step 4).
+        """The hashes a platform queries for one canonical image, by form (step 5).
 
-        One group of 8 dihedral hashes per form: the image as uploaded, the trimmed
-        image when trimming changed it, the centre crops, the caption band, eroded
-        value and reduced forms, the content block when there is one, and the clipped
-        value form. Raises `LowQualityImage` when the uploaded image cannot be hashed
-        reliably.
+        One group of 8 dihedral hashes per form, the image as uploaded first. Raises
+        `LowQualityImage` when the uploaded image cannot be hashed reliably.
         """
-        groups = [PDQ_ALGORITHM.compute_dihedral(image)]
-        trimmed = trim_borders(image) if self.trim else image
-        forms: list[Form] = [lambda: trimmed] if trimmed is not image else []
-        forms += [partial(centre_crop, trimmed, scale) for scale in self.query_crop_scales]
-        forms += self._forms(trimmed)
-        if self.block:
-            forms.append(partial(_block_of, image, trimmed.size))
-        pdq_forms = [(PDQ_ALGORITHM, form) for form in forms] + self._clipped(image)
-        return groups + _each_form(pdq_forms, PDQ.compute_dihedral)
+        return self._each_form(image, "queried", PDQ.compute_dihedral)
 
     def query_hashes(self, image: Image.Image) -> list[Hash]:
-        """All of `query_groups` as one list (up to 64 hashes): one query item."""
+        """All of `query_groups` as one list (up to `MAX_QUERY_HASHES`): one query item."""
         return [h for group in self.query_groups(image) for h in group]
 
-    def _forms(self, trimmed: Image.Image) -> list[Form]:
-        forms: list[Form] = []
-        if self.forms:
-            forms += [partial(caption_band, trimmed), partial(eroded_value, trimmed)]
-        return [*forms, partial(reduced, trimmed)] if self.reduced else forms
-
-    def _clipped(self, image: Image.Image) -> list[tuple[PDQ, Form]]:
-        """The clipped value form, with the PDQ that refuses it below its own floor."""
-        return [(CLIPPED_PDQ, partial(clipped_value, image))] if self.clipped else []
-
     def accepts(self, distance: int) -> bool:
-        """Step 5: the best distance between a stored hash and the query's hashes."""
+        """Step 6: the best distance between a stored hash and the query's hashes."""
         return distance <= self.threshold
+
+    def _each_form(
+        self, image: Image.Image, side: Side, compute: Callable[[PDQ, Image.Image], T]
+    ) -> list[T]:
+        """`compute(pdq, form)` for each of the side's forms in order (step 3).
+
+        Each form is made only when it is hashed and dropped once hashed, so the forms
+        of a large image never all sit in memory together.
+        """
+        trimmed = trim_borders(image) if self.trim else image
+        results: list[T] = []
+        for row, again in self._rows_and_repeats(side):
+            if again and trimmed is image:
+                continue  # the image as given is the trimmed image: this form again
+            form = row.make(trimmed if row.made_from == "trimmed" else image)
+            if form is None or (row.unlike_trimmed and form.size == trimmed.size):
+                continue
+            try:
+                results.append(compute(row.pdq, form))
+            except LowQualityImage:
+                if row.use(side) is Use.REQUIRED:
+                    raise
+            finally:
+                del form
+        return results
+
+    def _rows_and_repeats(self, side: Side) -> list[tuple[FormRow, bool]]:
+        """`rows(side)`, each with whether an earlier one makes the same form (step 3)."""
+        made: set[tuple[str, float | None]] = set()
+        out: list[tuple[FormRow, bool]] = []
+        for row in self.rows(side):
+            out.append((row, (row.form, row.scale) in made))
+            made.add((row.form, row.scale))
+        return out
 
 
 DEFAULT_POLICY = MatchPolicy()
@@ -210,25 +257,3 @@ def _distinct(hashes: list[Hash]) -> list[Hash]:
             seen.add(h.value)
             out.append(h)
     return out
-
-
-def _each_form(forms: list[tuple[PDQ, Form]], compute: Callable[[PDQ, Image.Image], T]) -> list[T]:
-    """`compute(pdq, form)` for each form in order, leaving out those below the quality floor."""
-    results: list[T] = []
-    for pdq, make in forms:
-        form = make()
-        if form is None:
-            continue
-        try:
-            results.append(compute(pdq, form))
-        except LowQualityImage:
-            continue
-        finally:
-            del form
-    return results
-
-
-def _block_of(image: Image.Image, trimmed_size: tuple[int, int]) -> Image.Image | None:
-    """The content block, unless it is the trimmed image again (step 4)."""
-    block = content_block(image)
-    return block if block is not None and block.size != trimmed_size else None

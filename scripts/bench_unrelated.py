@@ -45,7 +45,7 @@ from hashing.files import find_images
 from hashing.forms import clipped_value, eroded_value, reduced
 from hashing.imagehashes import PHASH
 from hashing.pdq import DIHEDRAL_TRANSPOSES, PDQ
-from hashing.policy import CLIPPED_PDQ
+from hashing.policy import FORMS
 
 WIDE = 64
 ROWS_PER_STEP = 48  # query rows compared at once: 48 x 8 x N x 4 words in memory
@@ -55,8 +55,9 @@ Tile = tuple[bytes, list[bytes], list[bytes], str]
 
 
 def _pdq(form: str) -> PDQ:
-    """The policy's PDQ for this form: quality 50, or the clipped value form's own floor."""
-    return CLIPPED_PDQ if form == "clipped" else PDQ_ALGORITHM
+    """The policy's PDQ for this form (its row of `hashing.policy.FORMS`): its own floor."""
+    name = {"eroded": "eroded value", "clipped": "clipped value"}.get(form, form)
+    return next((row.pdq for row in FORMS if row.form == name), PDQ_ALGORITHM)
 
 
 def tiles_of(args: tuple[Path, int, str]) -> list[Tile]:

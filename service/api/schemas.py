@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hashing import SIGNAL_TYPES
-from hashing.policy import MAX_QUERY_HASHES
+from hashing import DIHEDRAL_NAMES, SIGNAL_TYPES
+from hashing.policy import DEFAULT_POLICY, MAX_QUERY_HASHES
 
 PDQ_EXAMPLE = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 # From the registry: a new signal type shows up in /docs by itself.
@@ -112,9 +112,12 @@ class MatchItemIn(BaseModel):
         Field(
             default_factory=list,
             max_length=MAX_QUERY_HASHES - 1,
-            description="The image's other query hashes (hashing.policy): its dihedral hashes "
-            "(rotations, flips), also those of its border-trimmed form, centre crop, caption "
-            "band, eroded value, reduced and clipped value forms and content block",
+            # The forms after the first, the image as uploaded, whose own hash is `hash`.
+            description="The image's other query hashes (hashing.policy.query_hashes), in "
+            f"order: its other {len(DIHEDRAL_NAMES) - 1} dihedral hashes (rotations, flips), "
+            f"then the {len(DIHEDRAL_NAMES)} of each of "
+            f"{', '.join(DEFAULT_POLICY.describe('queried')[1:])}; a form below its PDQ "
+            "quality floor is left out",
         ),
     ]
     ref: Annotated[

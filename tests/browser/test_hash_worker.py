@@ -37,6 +37,7 @@ WORKER_MODULES = {
     "/static/js/pdq.js",
     "/static/js/canonical.js",
     "/static/js/policy.js",
+    "/static/js/form-table.js",
 }
 
 

@@ -36,7 +36,7 @@ from hashing.forms import (
     trim_borders,
 )
 from hashing.loading import reduction_factor
-from hashing.policy import CROP_SCALES, submission_hashes
+from hashing.policy import CROP_SCALES, DEFAULT_POLICY, submission_hashes
 from tests.browser.conftest import StaticServer
 from tests.browser.test_hash_worker import HIGH_QUALITY, TOLERANCE
 from tests.conftest import BSDS500, PDQ_REFERENCE
@@ -197,6 +197,15 @@ def _reference_url(name: str) -> tuple[str, Path]:
 def _decoded_at_reduced_scale(path: Path) -> bool:
     with Image.open(path) as im:
         return im.format == "JPEG" and reduction_factor(*im.size) > 1
+
+
+# --- the table of forms ---
+
+
+def test_the_page_submits_the_rows_python_submits(harness: Page) -> None:
+    """policy.js orders form-table.js's rows as `MatchPolicy.rows("submitted")` does."""
+    ours = harness.evaluate('async () => (await import("/static/js/policy.js")).SUBMITTED')
+    assert ours == [row.data() for row in DEFAULT_POLICY.rows("submitted")]
 
 
 # --- the arithmetic ---

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from hashing.policy import MAX_QUERY_HASHES
 from service.api.deps import FeedbackCaller, MatchCaller, MatcherDep, MatchesDep, SettingsDep
 from service.api.schemas import (
     FeedbackIn,
@@ -15,23 +16,31 @@ from service.api.schemas import (
 )
 from service.api.upload import read_image_body
 from service.match.matcher import Found
+from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["platform"])
 _ERRORS = error_responses(401, 403, 404, 413, 422)
 
 
-@router.post("/match", response_model=MatchResponse, responses=_ERRORS)
+_DEFAULTS = Settings.model_fields
+_MATCH_DESCRIPTION = (
+    f"Match up to {_DEFAULTS['max_match_batch'].default:,} items and "
+    f"{_DEFAULTS['max_match_hashes'].default:,} hashes in all (the defaults; `GET /v1/limits` "
+    f"has this server's): each item is one image's hash and up to {MAX_QUERY_HASHES - 1} "
+    "variants (its other query hashes, `hashing.policy.query_hashes`).\n\n"
+    "A request that searches more hashes than that (each item's hash and its variants; "
+    "`HASHBANK_MAX_MATCH_HASHES`) gets 413 `too_many_hashes`, more items 413 "
+    "`batch_too_large`. Every hit is recorded and gets a `match_id` to report feedback against."
+)
+
+
+@router.post(
+    "/match", response_model=MatchResponse, responses=_ERRORS, description=_MATCH_DESCRIPTION
+)
 async def match_hashes(
     body: MatchRequest, caller: MatchCaller, matcher: MatcherDep
 ) -> JSONResponse:
-    """Match up to 1,000 items and 8,192 hashes in all: each item is one image's hash and
-    up to 63 variants (its other query hashes, `hashing.policy.query_hashes`).
-
-    A request that searches more hashes than that (each item's hash and its variants;
-    `HASHBANK_MAX_MATCH_HASHES`) gets 413 `too_many_hashes`, more items 413
-    `batch_too_large`. Every hit is recorded and gets a `match_id` to report feedback
-    against.
-    """
+    """Match a batch of items (the OpenAPI description is `_MATCH_DESCRIPTION`)."""
     results = await matcher.match_items(caller.platform_id, body.items)
     # Built as plain JSON: these few fields need no second validation pass against
     # `MatchResponse`, which still documents the shape at /docs.

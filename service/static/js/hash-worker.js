@@ -12,9 +12,8 @@
 //   { id, ok: false, code, reason, quality? }    // reason: plain language
 //
 // `hashes` is what the page submits for the image: the match policy's
-// submission hashes (policy.js, ported from `hashing/policy.py`: the
-// border-trimmed image, the untrimmed one when trimming changed it, centre
-// crops), usually 3 per image. `hash`, `quality` and `dihedral` describe the
+// submission hashes (policy.js, ported from `hashing/policy.py`: one per
+// submitted form of form-table.js). `hash`, `quality` and `dihedral` describe the
 // image as loaded (untrimmed): `dihedral` lists the 8 rotations/flips in the
 // order of `hashing/pdq.py` DIHEDRAL_NAMES; dihedral[0] === hash. Images are
 // hashed one at a time, in the order received, so a batch of large photos does

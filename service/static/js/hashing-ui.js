@@ -1,7 +1,7 @@
 // Choose or drop images, hash each one in a worker (never on the main thread, never
 // uploaded), and show per-image progress. The page only ever sees hashes: per
-// image, the match policy's submission hashes (policy.js; usually 3: the whole
-// image and centre crops, 4 when it had a plain border).
+// image, the match policy's submission hashes (policy.js: one per submitted form of
+// form-table.js).
 
 const MAX_IMAGES = 100;
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;

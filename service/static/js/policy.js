@@ -2,26 +2,30 @@
 // submits per image. A rule-for-rule port of `hashing/policy.py` and
 // `hashing/forms.py`, which are the source of truth (their module docstrings
 // state the rules; change them there first, then here, and keep
-// tests/browser/test_policy_js.py passing):
+// tests/browser/test_policy_js.py passing). The forms themselves are not listed
+// here: they are the rows of the policy's table, `FORMS` in form-table.js,
+// generated from `hashing.policy.FORMS`.
 //
 // 1. `trimBorders`: cut plain rows and columns (each of R, G, B varying by at most
 //    TRIM_TOLERANCE along the line) off the edges, rows first, then columns over
 //    the remaining rows; a side's run shorter than TRIM_MIN_RUN of the image is
 //    kept; nothing is trimmed when every row is plain or the rest would be smaller
 //    than max(TRIM_MIN_SIDE, TRIM_MIN_KEEP of the side).
-// 2. `submissionHashes`: PDQ of the trimmed image (refused below quality 50), PDQ
-//    of the untrimmed image when trimming changed it (also refused below 50, as in
-//    Python), PDQ of the centre crops of the trimmed image at CROP_SCALES and,
-//    when trimming changed it, of the untrimmed image (each left out below
-//    quality 50), then PDQ of the caption band form (`captionBandBox`: the
-//    trimmed image without its top and bottom BAND_FRACTION of rows) and of the
-//    eroded value form (`erodedValue`: max(R, G, B), then a k x k square minimum
-//    with edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1))
-//    and of the reduced form (`reduced`: the exact area average on a 64 x 64 grid,
-//    in integers), then PDQ of the clipped value form of the untrimmed image
-//    (`clippedValue`: max(R, G, B) clamped at its own CLIP_PERCENTILE), each
-//    left out below quality 50 (the clipped value below CLIPPED_MIN_QUALITY, 70);
-//    duplicates dropped, first occurrence kept.
+// 2. The forms (`MAKERS`, by the rows' `form`): the picture itself (`whole`), a
+//    centre crop at the row's `scale` (`centreCropBox`), the caption band
+//    (`captionBandBox`: without the top and bottom BAND_FRACTION of rows), the
+//    eroded value (`erodedValue`: max(R, G, B), then a k x k square minimum with
+//    edge pixels repeated, k = max(3, floor(min(w, h) / ERODE_DIVISOR) | 1)), the
+//    reduced form (`reduced`: the exact area average on a 64 x 64 grid, in
+//    integers) and the clipped value (`clippedValue`: max(R, G, B) clamped at its
+//    own CLIP_PERCENTILE), each of the row's `madeFrom` picture: the image as
+//    given or the trimmed image.
+// 3. `submissionHashes`: the rows whose `submitted` is not "no", the "required"
+//    ones first, then the others in table order (`SUBMITTED`); when trimming did
+//    not change the image, a row whose form and scale an earlier row has made is
+//    skipped. PDQ of each form; one below the row's `minQuality` is left out, or,
+//    for a required row, refuses the image (LowQualityImage); duplicates dropped,
+//    first occurrence kept.
 //
 // Same constants, same arithmetic: crop offsets are floor(w * (1 - s) / 2) and
 // sizes Python's round(w * s), which rounds halves to even (`roundHalfEven`).
@@ -31,6 +35,7 @@
 // Images are {data, width, height}: row-major RGBA (alpha ignored; canonical
 // images are opaque), as canonical.js returns them.
 
+import { FORMS } from "./form-table.js";
 import { pdqFromRGBA } from "./pdq.js";
 
 export const MIN_QUALITY = 50; // hashing/pdq.py PDQ.min_quality
@@ -38,12 +43,10 @@ export const TRIM_TOLERANCE = 24;
 export const TRIM_MIN_KEEP = 0.25;
 export const TRIM_MIN_SIDE = 32;
 export const TRIM_MIN_RUN = 0.02;
-export const CROP_SCALES = Object.freeze([0.9, 0.8]);
 export const BAND_FRACTION = 0.15;
 export const ERODE_DIVISOR = 60;
 export const REDUCED_SIDE = 64;
 export const CLIP_PERCENTILE = 60;
-export const CLIPPED_MIN_QUALITY = 70; // hashing/forms.py: this form's own floor
 
 /** An image whose PDQ quality is below MIN_QUALITY (Python's LowQualityImage). */
 export class LowQualityImage extends Error {
@@ -294,11 +297,25 @@ function pdq(image) {
   return pdqFromRGBA(image.data, image.width, image.height);
 }
 
-function pdqOrRefuse(image) {
-  const result = pdq(image);
-  if (result.quality < MIN_QUALITY) throw new LowQualityImage(result.quality);
-  return result;
-}
+// How each form of a submitted row is made from its picture (hashing/form_table.py's
+// kinds; the content block is queried only, so the page never makes it).
+const MAKERS = Object.freeze({
+  whole: (picture) => picture,
+  "centre crop": (picture, row) => crop(picture, centreCropBox(picture.width, picture.height, row.scale)),
+  "caption band": (picture) => crop(picture, captionBandBox(picture.width, picture.height)),
+  "eroded value": (picture) => erodedValue(picture),
+  reduced: (picture) => reduced(picture),
+  "clipped value": (picture) => clippedValue(picture),
+});
+
+/** `hashing.policy.MatchPolicy.rows("submitted")`: the rows hashed, in order. */
+export const SUBMITTED = Object.freeze([
+  ...FORMS.filter((row) => row.submitted === "required"),
+  ...FORMS.filter((row) => row.submitted === "yes"),
+]);
+
+// A row's form with its scale: rows with the same one make the same form.
+const formName = (row) => (row.scale === undefined ? row.form : `${row.form} ${row.scale}`);
 
 /**
  * What a survivor submits for one canonical image (`hashing.policy.submission_hashes`):
@@ -309,24 +326,17 @@ function pdqOrRefuse(image) {
 export function submissionHashes(image) {
   const box = trimBorders(image);
   const trimmed = isWhole(box, image) ? image : crop(image, box);
-  const hashes = [pdqOrRefuse(trimmed)];
-  const centreCrops = (of) => CROP_SCALES.map((scale) => crop(of, centreCropBox(of.width, of.height, scale)));
-  const forms = centreCrops(trimmed);
-  if (trimmed !== image) {
-    hashes.push(pdqOrRefuse(image));
-    forms.push(...centreCrops(image));
+  const made = new Set();
+  const hashes = [];
+  for (const row of SUBMITTED) {
+    if (trimmed === image && made.has(formName(row))) continue; // the same form again
+    made.add(formName(row));
+    const make = MAKERS[row.form];
+    if (!make) throw new Error(`policy.js cannot make the ${row.form} form`);
+    const result = pdq(make(row.madeFrom === "trimmed" ? trimmed : image, row));
+    if (result.quality >= row.minQuality) hashes.push(result);
+    else if (row.submitted === "required") throw new LowQualityImage(result.quality);
   }
-  forms.push(
-    crop(trimmed, captionBandBox(trimmed.width, trimmed.height)),
-    erodedValue(trimmed),
-    reduced(trimmed),
-  );
-  for (const form of forms) {
-    const result = pdq(form);
-    if (result.quality >= MIN_QUALITY) hashes.push(result);
-  }
-  const clipped = pdq(clippedValue(image));
-  if (clipped.quality >= CLIPPED_MIN_QUALITY) hashes.push(clipped);
   const seen = new Set();
   return hashes
     .filter(({ hash }) => !seen.has(hash) && seen.add(hash))
