@@ -7,7 +7,7 @@ repository, the matcher, the settings, the authenticated caller (`MatchCaller`,
 """
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -52,46 +52,23 @@ async def _services(request: Request) -> Services:
 _ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def _settings(services: _ServicesDep) -> Settings:
-    return services.settings
+def _part(name: str) -> Any:
+    """A dependency that hands a route one attribute of the app's `Services`."""
+
+    async def dependency(services: _ServicesDep) -> object:
+        return getattr(services, name)
+
+    return Depends(dependency)
 
 
-async def _cases(services: _ServicesDep) -> CaseRepository:
-    return services.cases
-
-
-async def _matches(services: _ServicesDep) -> MatchRepository:
-    return services.matches
-
-
-async def _exchange(services: _ServicesDep) -> ExchangeRepository:
-    return services.exchange
-
-
-async def _matcher(services: _ServicesDep) -> Matcher:
-    return services.matcher
-
-
-async def _follower(services: _ServicesDep) -> ChangeFollower:
-    return services.follower
-
-
-async def _metrics(services: _ServicesDep) -> Metrics:
-    return services.metrics
-
-
-async def _key_throttle(services: _ServicesDep) -> FailureThrottle:
-    return services.key_throttle
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-CasesDep = Annotated[CaseRepository, Depends(_cases)]
-MatchesDep = Annotated[MatchRepository, Depends(_matches)]
-ExchangeDep = Annotated[ExchangeRepository, Depends(_exchange)]
-MatcherDep = Annotated[Matcher, Depends(_matcher)]
-FollowerDep = Annotated[ChangeFollower, Depends(_follower)]
-MetricsDep = Annotated[Metrics, Depends(_metrics)]
-KeyThrottleDep = Annotated[FailureThrottle, Depends(_key_throttle)]
+SettingsDep = Annotated[Settings, _part("settings")]
+CasesDep = Annotated[CaseRepository, _part("cases")]
+MatchesDep = Annotated[MatchRepository, _part("matches")]
+ExchangeDep = Annotated[ExchangeRepository, _part("exchange")]
+MatcherDep = Annotated[Matcher, _part("matcher")]
+FollowerDep = Annotated[ChangeFollower, _part("follower")]
+MetricsDep = Annotated[Metrics, _part("metrics")]
+KeyThrottleDep = Annotated[FailureThrottle, _part("key_throttle")]
 
 
 async def client_address(request: Request, services: _ServicesDep) -> str:
