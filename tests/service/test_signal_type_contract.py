@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from hashing import SIGNAL_TYPES, SignalType
 from service.api.deps import Services
 from service.exchange import hashlist, hashlist_store
-from tests.service.api import feed, stopncii
+from tests.service.calls import feed, stopncii
 
 TYPES = list(SIGNAL_TYPES)
 

@@ -13,7 +13,7 @@ from service.api.deps import Services
 from service.failures import Conflict
 from service.settings import Settings
 from service.store.disputes import DisputeRepository
-from tests.service.api import case, case_of_images, feed, match, report, stopncii
+from tests.service.calls import case, case_of_images, feed, match, report, stopncii
 from tests.service.conftest import issue_key, random_pdq, settings_env
 
 

@@ -16,7 +16,7 @@ from service.store.db import Database
 from service.store.models import Case, CaseSignal, Signal
 from service.store.signals import SignalInput
 from tests.service.conftest import issue_key, make_settings, random_pdq, settings_env
-from tests.service.test_hashlist import create_case, matches, printed_case, run, serving
+from tests.service.exchange.test_hashlist import create_case, matches, printed_case, run, serving
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from service.api.client_address import TrustedProxies
 from service.api.deps import Services
 from service.api.throttle import FailureThrottle
 from service.app import create_app
-from tests.service.api import case, stopncii
+from tests.service.calls import case, stopncii
 from tests.service.conftest import issue_key, make_settings, random_pdq, wait_ready
 
 

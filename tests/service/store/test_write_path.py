@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from service.api.deps import Services
 from service.app import create_app
-from tests.service.api import case, match, report
+from tests.service.calls import case, match, report
 from tests.service.conftest import issue_key, make_settings, random_pdq, wait_ready
 
 

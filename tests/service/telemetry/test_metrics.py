@@ -16,7 +16,7 @@ from service.api.deps import Services
 from service.api.request_metrics import route_template
 from service.app import create_app
 from service.telemetry import metrics_files
-from tests.service import api
+from tests.service import calls
 from tests.service.conftest import BRIDGE, issue_key, make_settings, random_pdq, wait_ready
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -63,12 +63,12 @@ def test_series_by_route_template_and_no_case_id_key_or_hash_anywhere(
     client: TestClient, services: Services, api_key: str, metrics_key: str, bridge_hash: Hash
 ) -> None:
     other = random_pdq(7)
-    case_id, case_key = api.case(client, bridge_hash.hex, other)
+    case_id, case_key = calls.case(client, bridge_hash.hex, other)
     status = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
     assert status.status_code == 200
     wrong = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": "hbc_wrong"})
     assert wrong.status_code == 401
-    assert len(api.match(client, api_key, bridge_hash.hex)) == 1
+    assert len(calls.match(client, api_key, bridge_hash.hex)) == 1
     variants = {"algorithm": "pdq", "hash": random_pdq(8), "variants": [random_pdq(9)]}
     r = client.post("/v1/match", json={"items": [variants]}, headers={"X-API-Key": api_key})
     assert r.status_code == 200
@@ -120,7 +120,7 @@ def test_image_matches_are_counted(
     client: TestClient, api_key: str, metrics_key: str, bridge_hash: Hash
 ) -> None:
     image = load_image(BRIDGE)
-    api.case(client, bridge_hash.hex)
+    calls.case(client, bridge_hash.hex)
     jpeg = io.BytesIO()
     image.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(jpeg, "JPEG", quality=80)
     r = client.post(

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from service.api.deps import Services
-from tests.service.api import case, feed, stopncii
+from tests.service.calls import case, feed, stopncii
 from tests.service.conftest import issue_key, random_pdq
 
 
