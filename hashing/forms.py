@@ -127,7 +127,7 @@ def centre_crop(image: Image.Image, scale: float) -> Image.Image:
 
 
 def content_block(image: Image.Image) -> Image.Image | None:
-    """The tallest run of rows that are not plain, trimmed (step 3); None if there is none."""
+    """The tallest run of rows that are not plain, trimmed (step 4); None if there is none."""
     height = image.height
     plain = _plain_lines(_rgb(image), TRIM_TOLERANCE).astype(np.int8)
     # Runs of non-plain rows start where plain goes 1 -> 0 and end where it goes 0 -> 1.

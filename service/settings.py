@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hashing.policy import MAX_QUERY_HASHES
+
 
 class Settings(BaseSettings):
     """Everything an operator can tune. `create_app(settings)` is the only reader."""
@@ -26,7 +28,8 @@ class Settings(BaseSettings):
         8192,
         ge=1,
         description="Most hashes one POST /v1/match searches: its items and their variants "
-        "(8,192: 128 images of 64 query hashes, or 1,000 items of 8 dihedral hashes).",
+        f"(8,192: {8192 // MAX_QUERY_HASHES} images of {MAX_QUERY_HASHES} query hashes, "
+        "or 1,000 items of 8 dihedral hashes).",
     )
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 100_000_000
