@@ -71,7 +71,7 @@ this module from the same pixels. The page reads the rows from
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from PIL import Image
@@ -95,6 +95,7 @@ __all__ = [
     "MatchPolicy",
     "Side",
     "Use",
+    "comparison_steps",
     "query_hashes",
     "submission_hashes",
 ]
@@ -237,6 +238,32 @@ class MatchPolicy:
 
 
 DEFAULT_POLICY = MatchPolicy()
+
+
+def comparison_steps() -> dict[str, MatchPolicy]:
+    """The benchmark's comparison rows by name, each adding one part to the row before.
+
+    `dihedral` (the 8 dihedral hashes of the image as given, nothing else), `+trim`,
+    `+crops` (the default centre crops), `+forms` (caption band, eroded value and the
+    content block) and `+reduced`; `DEFAULT_POLICY` adds the clipped value form last.
+    """
+    dihedral = MatchPolicy(
+        name="dihedral",
+        trim=False,
+        crop_scales=(),
+        query_crop_scales=(),
+        forms=False,
+        block=False,
+        reduced=False,
+        clipped=False,
+    )
+    trim = replace(dihedral, name="+trim", trim=True)
+    crops = replace(
+        trim, name="+crops", crop_scales=CROP_SCALES, query_crop_scales=QUERY_CROP_SCALES
+    )
+    forms = replace(crops, name="+forms", forms=True, block=True)
+    steps = (dihedral, trim, crops, forms, replace(forms, name="+reduced", reduced=True))
+    return {step.name: step for step in steps}
 
 
 def submission_hashes(image: Image.Image) -> list[Hash]:

@@ -34,7 +34,6 @@ import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,39 +47,17 @@ from hashing import Query as HQuery
 from hashing.files import find_images
 from hashing.forms import trim_borders
 from hashing.pdq import DIHEDRAL_TRANSPOSES
-from hashing.policy import DEFAULT_POLICY, MatchPolicy
+from hashing.policy import DEFAULT_POLICY, MatchPolicy, comparison_steps
 from index import IndexConfig
 from service.live.indexes import IndexSet
 
 BEGIN, END = "<!-- bench_accuracy:begin -->", "<!-- bench_accuracy:end -->"
 
 # The rows of the comparison: the baseline first, the default policy last.
-_DIHEDRAL = MatchPolicy(
-    name="dihedral",
-    trim=False,
-    crop_scales=(),
-    query_crop_scales=(),
-    forms=False,
-    block=False,
-    reduced=False,
-    clipped=False,
-)
-_TRIM = replace(_DIHEDRAL, name="+trim", trim=True)
-_CROPS = replace(
-    _TRIM,
-    name="+crops",
-    crop_scales=DEFAULT_POLICY.crop_scales,
-    query_crop_scales=DEFAULT_POLICY.query_crop_scales,
-)
-_FORMS = replace(_CROPS, name="+forms", forms=True, block=True)
 POLICIES: dict[str, MatchPolicy | None] = {
     "baseline": None,  # plain PDQ <= 31, no dihedral
     # Each row adds one part of the default policy to the row before it.
-    "dihedral": _DIHEDRAL,
-    "+trim": _TRIM,
-    "+crops": _CROPS,
-    "+forms": _FORMS,
-    "+reduced": replace(_FORMS, name="+reduced", reduced=True),
+    **comparison_steps(),
     DEFAULT_POLICY.name: DEFAULT_POLICY,
 }
 

@@ -11,14 +11,13 @@ that trickles it is answered 408 and disconnected, instead of holding a
 connection and a worker's memory for as long as it likes.
 """
 
-import json
 import time
 from dataclasses import dataclass
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import error_body
+from service.api.asgi_replies import StartTracking, send_error
 
 
 @dataclass(frozen=True)
@@ -102,17 +101,11 @@ class BodyLimits:
                 return b"".join(chunks)
 
     async def _streamed(self, scope: Scope, receive: "_TimedReceive", send: Send) -> None:
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracking = StartTracking(send)
         try:
             await self.app(scope, receive, tracking)
         except _TooSlow:
-            if started:  # cannot happen while routes answer after reading: leave it to the guard
+            if tracking.started:  # not while routes answer after reading: leave it to the guard
                 raise
             await _refuse(send, 408, "request_timeout", _SLOW)
 
@@ -152,19 +145,7 @@ class _TimedReceive:
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message), separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, code, message, ((b"connection", b"close"),))
 
 
 class _TooLarge(Exception):

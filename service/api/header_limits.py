@@ -15,13 +15,12 @@ came, silently if none did), and answers 431 to headers over
 """
 
 import asyncio
-import json
 from functools import cache
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from service.api.errors import error_body
+from service.api.asgi_replies import encoded_error
 from service.settings import Settings
 
 
@@ -33,7 +32,7 @@ def _limits() -> tuple[float, int]:
 
 
 def _reply(status: int, reason: bytes, code: str, message: str) -> bytes:
-    body = json.dumps(error_body(code, message), separators=(",", ":")).encode()
+    body = encoded_error(code, message)
     return (
         b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
         b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)

@@ -10,25 +10,18 @@ A database that cannot be reached (restarted, failed over, out of
 connections) is the client's cue to retry: 503 with `Retry-After`.
 """
 
-import json
 import logging
 
 from sqlalchemy.exc import DBAPIError, OperationalError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.errors import error_body
+from service.api.asgi_replies import StartTracking, send_error
 
 log = logging.getLogger("hashbank.errors")
 
 
-def _encode(code: str, message: str) -> bytes:
-    return json.dumps(error_body(code, message), separators=(",", ":")).encode()
-
-
-_FAILED = _encode("internal_error", "the service failed; nothing was changed")
-_UNAVAILABLE = _encode(
-    "database_unavailable", "the database did not answer; nothing was changed, try again"
-)
+_FAILED = "the service failed; nothing was changed"
+_UNAVAILABLE = "the database did not answer; nothing was changed, try again"
 
 
 class UnhandledErrors:
@@ -41,37 +34,21 @@ class UnhandledErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracking = StartTracking(send)
         try:
             await self.app(scope, receive, tracking)
         except Exception as exc:
             log.error("unhandled %s in %s %s", _kind(exc), scope.get("method"), _route(scope))
-            if started:
+            if tracking.started:
                 # Half a response cannot be mended: returning without finishing it makes
                 # uvicorn close the connection, so the client sees a cut, not a wrong body.
                 return
-            unavailable = _database_unavailable(exc)
-            body = _UNAVAILABLE if unavailable else _FAILED
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-            if unavailable:
-                headers.append((b"retry-after", b"1"))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503 if unavailable else 500,
-                    "headers": headers,
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            if _database_unavailable(exc):
+                await send_error(
+                    send, 503, "database_unavailable", _UNAVAILABLE, ((b"retry-after", b"1"),)
+                )
+            else:
+                await send_error(send, 500, "internal_error", _FAILED)
 
 
 def _database_unavailable(exc: BaseException) -> bool:

@@ -15,7 +15,6 @@ commit: `.venv/bin/python -m tests.hashing.test_policy_frozen`.
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from hashing import load_image
 from hashing.errors import LowQualityImage
-from hashing.policy import DEFAULT_POLICY, MatchPolicy
+from hashing.policy import DEFAULT_POLICY, MatchPolicy, comparison_steps
 from tests.conftest import BSDS500
 
 FROZEN = Path(__file__).with_name("policy_frozen.json")
@@ -33,29 +32,8 @@ PHOTOS = sorted(p.name for p in BSDS500.glob("*.jpg"))[::25]  # 20 photos
 EDITED = PHOTOS[::4]  # 5 of them also padded, letterboxed, framed and tiled
 
 # scripts/bench_accuracy.py's comparison rows, and the policies the tests switch parts off in.
-_DIHEDRAL = MatchPolicy(
-    name="dihedral",
-    trim=False,
-    crop_scales=(),
-    query_crop_scales=(),
-    forms=False,
-    block=False,
-    reduced=False,
-    clipped=False,
-)
-_CROPS = replace(
-    _DIHEDRAL,
-    name="+crops",
-    trim=True,
-    crop_scales=DEFAULT_POLICY.crop_scales,
-    query_crop_scales=DEFAULT_POLICY.query_crop_scales,
-)
 OTHER_POLICIES = {
-    "dihedral": _DIHEDRAL,
-    "+trim": replace(_DIHEDRAL, name="+trim", trim=True),
-    "+crops": _CROPS,
-    "+forms": replace(_CROPS, name="+forms", forms=True, block=True),
-    "+reduced": replace(_CROPS, name="+reduced", forms=True, block=True, reduced=True),
+    **comparison_steps(),
     "no forms": MatchPolicy(name="no forms", forms=False, reduced=False, clipped=False),
     "no clipped value": MatchPolicy(name="no clipped value", clipped=False),
     "no block": MatchPolicy(name="no block", block=False),
