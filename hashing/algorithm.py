@@ -16,7 +16,12 @@ algorithm is one module plus one line in `hashing.registry`. A descriptor says
 * `content_types`: the kinds of content it hashes (`hashing.content`);
 * its names in the exchanges: `stopncii` (StopNCII's `signalType`) and
   `threatexchange` (python-threatexchange's signal type name), None where the
-  exchange has no such type.
+  exchange has no such type;
+* `timed`: its values are the frames of a video, each with a time (vPDQ): a
+  video is a group of them, submitted and matched together;
+* `searched_by`: the other signal types whose queries also search its index,
+  because their values are comparable (a photo's PDQ and a video frame's vPDQ
+  are both PDQ hashes: a screenshot of a video matches its frames).
 
 How a value is computed depends on the content (an image's pixels, a file's
 bytes): each module's own `compute` does it.
@@ -83,6 +88,11 @@ class SignalType(Protocol):
         """One line for people: what it is and when it matches."""
         ...
 
+    @property
+    def timed(self) -> bool: ...
+    @property
+    def searched_by(self) -> tuple[str, ...]: ...
+
     def parse(self, text: str) -> bytes: ...
     def format(self, value: bytes) -> str: ...
     def distance(self, a: bytes, b: bytes) -> int: ...
@@ -107,6 +117,8 @@ class BinaryCodec:
     name: str
     bits: int
     min_quality: int | None = None
+    timed: bool = False
+    searched_by: tuple[str, ...] = ()
 
     def parse(self, text: str) -> bytes:
         """Validate and decode lowercase-or-uppercase hex of exactly `bits` bits."""

@@ -57,6 +57,7 @@ class PDQ(BinaryCodec):
         "Meta's 256-bit perceptual image hash; matches within Hamming distance 31; "
         "quality below 50 is refused"
     )
+    searched_by: tuple[str, ...] = ("vpdq",)  # a video's frames can hold a stored photo
 
     def compute(self, image: Image.Image) -> Hash:
         """Hash a canonical RGB image; raises `LowQualityImage` below `min_quality`."""

@@ -17,6 +17,7 @@ from hashing.errors import UnknownAlgorithm
 from hashing.imagehashes import DHASH, PHASH
 from hashing.md5 import MD5_ALGORITHM
 from hashing.pdq import PDQ
+from hashing.vpdq import VPDQ_ALGORITHM
 
 
 class _Named(Protocol):
@@ -91,6 +92,7 @@ SIGNAL_TYPES = SignalTypes(
         PHASH,
         DHASH,
         MD5_ALGORITHM,
+        VPDQ_ALGORITHM,
     ],
 )
 CONTENT_TYPES = Registry[ContentType]("content type", [PHOTO])

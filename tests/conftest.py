@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 # ../shared sits beside the clone on developer machines and in CI.
 SHARED = Path(os.environ.get("HASHBANK_SHARED", REPO.parent / "shared"))
 PDQ_REFERENCE = SHARED / "pdq-reference"
+VPDQ_REFERENCE = SHARED / "vpdq-reference"
 BSDS500 = SHARED / "datasets" / "bsds500"
 
 

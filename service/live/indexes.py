@@ -3,7 +3,9 @@
 A perceptual hash (PDQ, pHash, dHash) gets an exact Hamming radius index, a
 cryptographic one (MD5) an exact-value index (`index.create_index`). Queries
 arrive typed (`hashing.Query`): each is searched in its signal type's index
-within that type's threshold, every query of a request in one batch search.
+within that type's threshold, every query of a request in one batch search,
+and also in the indexes of the types that name its type in `searched_by` (a
+photo's PDQ among videos' vPDQ frames), within their thresholds.
 
 Applying the change log is idempotent (the index replaces an id added twice
 and ignores removal of an absent one), so start-up may replay changes that a
@@ -95,19 +97,30 @@ class IndexSet:
         by_type: dict[str, list[int]] = {}
         for position, query in enumerate(queries):
             by_type.setdefault(query.signal_type.name, []).append(position)
-        for name, positions in by_type.items():
-            index = self._indexes.get(name)
-            if index is None:
-                continue
+        for positions in by_type.values():
             signal_type = queries[positions[0]].signal_type
             groups = [_codes(queries[p].values) for p in positions]
-            for position, best in zip(
-                positions,
-                best_per_id(index, groups, signal_type.threshold if radius is None else radius),
-                strict=True,
-            ):
-                found[position] = best
+            # Its own index, and those of the types that its values are comparable with.
+            for stored in self._searched_for(signal_type):
+                index = self._indexes[stored.name]
+                limit = stored.threshold if radius is None else radius
+                for position, best in zip(
+                    positions, best_per_id(index, groups, limit), strict=True
+                ):
+                    merged = found[position]
+                    for signal_id, distance in best.items():
+                        if distance < merged.get(signal_id, distance + 1):
+                            merged[signal_id] = distance
         return found
+
+    def _searched_for(self, query_type: SignalType) -> list[SignalType]:
+        """The stored types a query of `query_type` is searched among (those indexed here)."""
+        return [
+            stored
+            for stored in SIGNAL_TYPES
+            if stored.name == query_type.name
+            or (query_type.name in stored.searched_by and len(self._indexes[stored.name]))
+        ]
 
     def save(self, folder: Path, seq: int) -> None:
         for name, index in self._indexes.items():

@@ -97,7 +97,7 @@ def add_feedback(
 def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[RecordedMatch]:
     # Checked in the writing transaction: a hash withdrawn a moment ago is not
     # reported even if this worker's index has not applied the withdrawal yet.
-    case_of = _active_cases(session, {h.signal_id for h in hits})
+    case_of, algorithm_of = _active_cases(session, {h.signal_id for h in hits})
     # The match policy stores several hashes per image (hashing.policy), so one upload
     # can hit several hashes of the same case: record only the closest per item and case.
     best: dict[tuple[int, int], Hit] = {}
@@ -112,31 +112,37 @@ def _record(session: Session, platform_id: int, hits: list[Hit]) -> list[Recorde
     for hit in hits:
         case = case_of.get(hit.signal_id)
         if case is not None and best.get((hit.item, case)) is hit:
+            # The stored hash's type: a photo's PDQ query can find a video's vPDQ frame.
+            algorithm = algorithm_of[hit.signal_id]
             match = Match(
                 public_id=new_public_id("m_"),
                 platform_id=platform_id,
                 signal_id=hit.signal_id,
-                algorithm=hit.algorithm,
+                algorithm=algorithm,
                 distance=hit.distance,
                 created_at=now,
             )
             session.add(match)
-            recorded.append(
-                RecordedMatch(hit.item, match.public_id, hit.algorithm, hit.distance, now)
-            )
+            recorded.append(RecordedMatch(hit.item, match.public_id, algorithm, hit.distance, now))
     return recorded
 
 
-def _active_cases(session: Session, ids: set[int]) -> dict[int, int]:
-    """For the given signals that are active: signal id -> the first case holding it.
+def _active_cases(session: Session, ids: set[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """For the given signals that are active: signal id -> the first case holding it,
+    and signal id -> its signal type.
 
     One query (it runs in the group-commit writer, where every statement counts).
     """
     rows = session.execute(
-        select(Signal.id, func.min(CaseSignal.case_id))
+        select(Signal.id, Signal.algorithm, func.min(CaseSignal.case_id))
         .outerjoin(CaseSignal, CaseSignal.signal_id == Signal.id)
         .where(Signal.id.in_(ids), Signal.state == ACTIVE)
-        .group_by(Signal.id)
+        .group_by(Signal.id, Signal.algorithm)
     )
-    # A signal with no case link (only in hand-made data) is its own group.
-    return {signal_id: -signal_id if case_id is None else case_id for signal_id, case_id in rows}
+    case_of: dict[int, int] = {}
+    algorithm_of: dict[int, str] = {}
+    for signal_id, algorithm, case_id in rows:
+        # A signal with no case link (only in hand-made data) is its own group.
+        case_of[signal_id] = -signal_id if case_id is None else case_id
+        algorithm_of[signal_id] = algorithm
+    return case_of, algorithm_of

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -98,6 +99,8 @@ class CaseSignal(Base):
     # requests); None when the client did not say. A dispute suspends one image's
     # hashes together (repository/disputes.py).
     image: Mapped[int | None]
+    # A video's frame hash: its time in seconds from the video's start (None otherwise).
+    timestamp: Mapped[float | None] = mapped_column(Float)
 
     case: Mapped[Case] = relationship(back_populates="links")
     signal: Mapped[Signal] = relationship()

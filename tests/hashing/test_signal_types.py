@@ -36,7 +36,7 @@ from hashing import (
 )
 from hashing.registry import Registry, SignalTypes, image_algorithm
 from index import create_index
-from tests.conftest import PDQ_REFERENCE
+from tests.conftest import PDQ_REFERENCE, VPDQ_REFERENCE
 
 BRIDGE = PDQ_REFERENCE / "bridge-mods"
 OTHER = PDQ_REFERENCE / "reg-test-input" / "labelme-subset" / "q0122.jpg"
@@ -171,6 +171,11 @@ def test_real_examples_match_and_do_not(signal_type: SignalType) -> None:
         value = photo.compute(load_image(original)).value
         copy = photo.compute(load_image(BRIDGE / "shrink-a-lot.jpg")).value
         other = photo.compute(load_image(OTHER)).value
+    elif signal_type.timed:  # frames of Meta's reference videos: colour and grey, another scene
+        value, copy, other = (
+            signal_type.parse(_reference_frame(name, 10))
+            for name in ("chair-orig-22-sd-bar", "chair-22-sd-grey-bar", "doorknob-hd-no-bar")
+        )
     else:
         assert signal_type.name == "md5", "a new kind of signal type needs its examples here"
         value = MD5_ALGORITHM.compute(original).value
@@ -178,6 +183,12 @@ def test_real_examples_match_and_do_not(signal_type: SignalType) -> None:
         other = MD5_ALGORITHM.compute(original[:-1] + bytes([original[-1] ^ 1])).value
     assert signal_type.distance(value, copy) <= signal_type.threshold
     assert signal_type.distance(value, other) > signal_type.threshold
+
+
+def _reference_frame(video: str, frame: int) -> str:
+    """Meta's expected vPDQ hash of one frame of a reference video."""
+    lines = (VPDQ_REFERENCE / "hashes" / f"{video}.txt").read_text().splitlines()
+    return lines[frame].split(",")[2]
 
 
 def test_names_are_unique_in_the_registry_and_in_each_exchange() -> None:
@@ -198,7 +209,7 @@ def test_content_types_name_their_signal_types() -> None:
     photo = CONTENT_TYPES.get("photo")
     assert photo is not None
     assert {s.name for s in signal_types_for("photo")} == {"pdq", "phash", "dhash"}
-    assert [s.name for s in signal_types_for("video")] == ["md5"]  # video content: next issue
+    assert [s.name for s in signal_types_for("video")] == ["md5", "vpdq"]
 
 
 PYTX = {cls.get_name(): cls for cls in _DEFAULT_SIGNAL_TYPES}
