@@ -25,6 +25,7 @@ from service.live.follower import ChangeFollower, Waker
 from service.live.indexes import IndexSet
 from service.match.decode_budget import DecodeBudget
 from service.match.matcher import Matcher
+from service.match.video import VideoMatcher
 from service.settings import Settings
 from service.store import schema
 from service.store.cases import CaseRepository
@@ -79,6 +80,12 @@ def build_services(settings: Settings) -> Services:
                 settings.decode_pool_bytes, settings.max_decode_bytes, settings.decode_wait_seconds
             ),
             meter=meter,
+        ),
+        video_matcher=VideoMatcher(
+            indexes,
+            matches,
+            max_frames=settings.max_video_frames,
+            match_percent=settings.video_match_percent,
         ),
         key_throttle=FailureThrottle(
             db, settings.key_failures_allowed, settings.key_failure_window_seconds

@@ -22,7 +22,15 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default: SQLite at <data_dir>/hashbank.db."
     )
 
-    max_hashes_per_case: int = 100
+    max_hashes_per_case: int = Field(
+        100, ge=1, description="Most hashes of images one case request may send."
+    )
+    max_video_frames: int = Field(
+        3600,
+        ge=1,
+        description="Most video frame hashes (vPDQ) one case or video match request may send, "
+        "its videos together: an hour of video at Meta's 1 frame per second.",
+    )
     max_match_batch: int = 1000
     max_match_hashes: int = Field(
         8192,
@@ -30,6 +38,13 @@ class Settings(BaseSettings):
         description="Most hashes one POST /v1/match searches: its items and their variants "
         f"(8,192: {8192 // MAX_QUERY_HASHES} images of {MAX_QUERY_HASHES} query hashes, "
         "or 1,000 items of 8 dihedral hashes).",
+    )
+    video_match_percent: float = Field(
+        80.0,
+        gt=0,
+        le=100,
+        description="A video matches a case video when this share of the query's distinct "
+        "frames, or of the stored video's, is within the frame threshold (docs/video.md).",
     )
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 100_000_000

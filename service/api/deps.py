@@ -17,6 +17,7 @@ from service.exchange.feed import ExchangeRepository
 from service.failures import Forbidden, Unauthorized
 from service.live.follower import ChangeFollower
 from service.match.matcher import Matcher
+from service.match.video import VideoMatcher
 from service.settings import Settings
 from service.store.cases import CaseRepository
 from service.store.db import Database
@@ -37,6 +38,7 @@ class Services:
     exchange: ExchangeRepository
     follower: ChangeFollower
     matcher: Matcher
+    video_matcher: VideoMatcher
     key_throttle: FailureThrottle
     proxies: TrustedProxies
     metrics: Metrics
@@ -66,6 +68,7 @@ CasesDep = Annotated[CaseRepository, _part("cases")]
 MatchesDep = Annotated[MatchRepository, _part("matches")]
 ExchangeDep = Annotated[ExchangeRepository, _part("exchange")]
 MatcherDep = Annotated[Matcher, _part("matcher")]
+VideoMatcherDep = Annotated[VideoMatcher, _part("video_matcher")]
 FollowerDep = Annotated[ChangeFollower, _part("follower")]
 MetricsDep = Annotated[Metrics, _part("metrics")]
 KeyThrottleDep = Annotated[FailureThrottle, _part("key_throttle")]

@@ -39,9 +39,19 @@ class HashIn(BaseModel):
             strict=True,
             ge=0,
             le=9999,
-            description="Which image of this request the hash is of (0, 1, ...): the match "
-            "policy sends several hashes per image (hashing.policy), and a dispute "
-            "suspends all of one image's hashes together",
+            description="Which image or video of this request the hash is of (0, 1, ...): "
+            "the match policy sends several hashes per image (hashing.policy), a video is its "
+            "frame hashes and its MD5, and a dispute suspends all of one image's or video's "
+            "hashes together. Required for video frames.",
+        ),
+    ] = None
+    timestamp: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1_000_000,
+            description="A video frame's time in seconds from the start of its video; "
+            "required for video frame hashes (vpdq), not allowed for others",
         ),
     ] = None
 
@@ -62,8 +72,11 @@ class CaseHashOut(BaseModel):
     added_at: datetime
     withdrawn_at: datetime | None
     image: int | None = Field(
-        description="Which of the case's images it is of, numbered from 0 across requests "
-        "(none if the request did not say)"
+        description="Which of the case's images or videos it is of, numbered from 0 across "
+        "requests (none if the request did not say)"
+    )
+    timestamp: float | None = Field(
+        None, description="A video frame's time in seconds in its video (none for others)"
     )
 
 
@@ -150,6 +163,65 @@ class MatchResponse(BaseModel):
 class ImageMatchResponse(BaseModel):
     matches: list[MatchOut]
     quality: int
+
+
+class FrameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hash: Annotated[str, Field(max_length=64, description="The frame's PDQ hash (vpdq), hex")]
+    timestamp: Annotated[
+        float, Field(ge=0, le=1_000_000, description="Its time in seconds in the video")
+    ]
+    quality: Annotated[
+        int | None,
+        Field(strict=True, ge=0, le=100, description="Its PDQ quality; refused below 50"),
+    ] = None
+
+
+class VideoMatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frames: Annotated[
+        list[FrameIn],
+        Field(
+            default_factory=list,
+            description="The video's vPDQ frames (Meta recommends 1 per second), any order",
+        ),
+    ]
+    md5: Annotated[
+        str | None, Field(max_length=32, description="The MD5 of the video file, if known")
+    ] = None
+    ref: Annotated[
+        str | None, Field(max_length=200, description="Your own reference, echoed back")
+    ] = None
+
+
+class TimeRange(BaseModel):
+    start: float
+    end: float
+
+
+class VideoMatchOut(BaseModel):
+    match_id: str
+    algorithm: str = Field(
+        description="The closest stored hash's type: vpdq, pdq (a photo "
+        "shown in the video) or md5 (the same file)"
+    )
+    distance: int
+    query_percent: float = Field(
+        description="Of your video's distinct frames, the share that match this case item"
+    )
+    stored_percent: float | None = Field(
+        description="Of the case video's frames, the share your frames match; none when "
+        "the case item is a photo"
+    )
+    query_ranges: list[TimeRange] = Field(description="Where in your video the matches are")
+    stored_ranges: list[TimeRange] = Field(description="Where in the case video they are")
+
+
+class VideoMatchResponse(BaseModel):
+    ref: str | None
+    matches: list[VideoMatchOut]
 
 
 class FeedbackIn(BaseModel):

@@ -1,14 +1,18 @@
 """Turn submitted hashes into validated signals, reporting every bad item at once.
 
 Each hash is parsed by its signal type (`hashing.parse_hash`: format and
-quality floor); `items` are anything with `algorithm`, `hash`, `quality` and
-`image` (the API's `HashIn`), so nothing here depends on the HTTP layer.
+quality floor); `items` are anything with `algorithm`, `hash`, `quality`,
+`image` and `timestamp` (the API's `HashIn`), so nothing here depends on the
+HTTP layer. A video frame hash (a `timed` signal type) must say which video of
+the request it is of (`image`) and its time (`timestamp`); no other hash may
+have a time. Images' hashes and videos' frames have separate limits: a video
+of an hour is thousands of frames.
 """
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from hashing import HashingError, parse_hash
+from hashing import HashingError, get_algorithm, parse_hash
 from service.failures import Invalid, TooLarge
 from service.store.signals import SignalInput
 
@@ -22,19 +26,33 @@ class SubmittedHash(Protocol):
     def quality(self) -> int | None: ...
     @property
     def image(self) -> int | None: ...
+    @property
+    def timestamp(self) -> float | None: ...
 
 
 def parse_hashes(
-    items: Sequence[SubmittedHash], limit: int, field: str = "hashes"
+    items: Sequence[SubmittedHash], limit: int, frame_limit: int, field: str = "hashes"
 ) -> list[SignalInput]:
-    if len(items) > limit:
-        raise TooLarge(f"at most {limit} hashes per request, got {len(items)}", "too_many_hashes")
+    """Validated signals; `TooLarge` above `limit` hashes of images or `frame_limit`
+    video frames, `Invalid` listing every bad item."""
+    frames = sum(1 for item in items if _timed(item.algorithm))
+    if frames > frame_limit:
+        raise TooLarge(
+            f"at most {frame_limit:,} video frame hashes per request, got {frames:,}",
+            "too_many_frames",
+        )
+    if len(items) - frames > limit:
+        raise TooLarge(
+            f"at most {limit} hashes per request, got {len(items) - frames}", "too_many_hashes"
+        )
     parsed: list[SignalInput] = []
     problems: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         try:
-            parsed.append(parse_one(item.algorithm, item.hash, item.quality, item.image))
-        except HashingError as exc:
+            parsed.append(
+                parse_one(item.algorithm, item.hash, item.quality, item.image, item.timestamp)
+            )
+        except (HashingError, ValueError) as exc:
             problems.append({"location": f"{field}.{i}", "reason": str(exc)})
     if problems:
         raise Invalid("some hashes are not valid; nothing was saved", "invalid_hash", problems)
@@ -42,7 +60,28 @@ def parse_hashes(
 
 
 def parse_one(
-    algorithm: str, text: str, quality: int | None = None, image: int | None = None
+    algorithm: str,
+    text: str,
+    quality: int | None = None,
+    image: int | None = None,
+    timestamp: float | None = None,
 ) -> SignalInput:
+    """One validated signal; `HashingError` for a bad hash, `ValueError` for a frame
+    without its video and time (or a time on something that is not a frame)."""
     parsed = parse_hash(algorithm, text, quality)
-    return SignalInput(parsed.algorithm, parsed.value, quality, image)
+    if get_algorithm(parsed.algorithm).timed:
+        if image is None or timestamp is None:
+            raise ValueError(
+                f"a {parsed.algorithm} hash is a video frame: give its video (image) "
+                "and its time (timestamp)"
+            )
+    elif timestamp is not None:
+        raise ValueError(f"only video frames have a timestamp, not {parsed.algorithm} hashes")
+    return SignalInput(parsed.algorithm, parsed.value, quality, image, timestamp)
+
+
+def _timed(algorithm: str) -> bool:
+    try:
+        return get_algorithm(algorithm).timed
+    except HashingError:
+        return False  # reported with the other bad items

@@ -36,6 +36,7 @@ class CaseHash:
     added_at: datetime
     withdrawn_at: datetime | None
     image: int | None
+    timestamp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class CaseRepository:
                         state=ACTIVE,
                         added_at=utcnow(),
                         image=None if item.image is None else first_image + item.image,
+                        timestamp=item.timestamp,
                     )
                 )
                 held.add(signal.id)
@@ -246,6 +248,7 @@ class CaseRepository:
                 added_at=link.added_at,
                 withdrawn_at=link.withdrawn_at,
                 image=link.image,
+                timestamp=link.timestamp,
             )
             for link in case.links
         ]

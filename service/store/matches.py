@@ -1,6 +1,6 @@
 """Matches and feedback: what platforms found and what they did about it."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from service.store import audit, disputes
 from service.store.credentials import new_public_id
 from service.store.db import Database
 from service.store.group_commit import GroupCommitter
+from service.store.items import StoredItem, items_holding
 from service.store.models import CaseSignal, Feedback, Match, Signal, utcnow
 from service.store.signals import ACTIVE
 
@@ -62,6 +63,13 @@ class MatchRepository:
         # Not fsynced: a match record lost to a power cut costs a platform one
         # feedback call, while fsync per match request would cap matching speed.
         return self.writer.run(lambda session: _record(session, platform_id, hits))
+
+    def items_holding(self, signal_ids: Collection[int]) -> list[StoredItem]:
+        """The active case items holding any of these signals (`service.store.items`)."""
+        if not signal_ids:
+            return []
+        with self.db.transaction(read_only=True) as session:
+            return items_holding(session, signal_ids)
 
     def feedback(self, platform_id: int, match_id: str, outcome: str) -> RecordedFeedback:
         with self.db.transaction() as session:

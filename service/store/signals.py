@@ -35,12 +35,14 @@ _SUSPENDING = {OPEN: DISPUTED, RETIRED: RETIRED}
 @dataclass(frozen=True)
 class SignalInput:
     """A validated hash as submitted: algorithm name, raw bytes, optional PDQ quality,
-    and which image of its request it is of (None: an image of its own)."""
+    which image or video of its request it is of (None: an image of its own), and a
+    video frame's time in seconds."""
 
     algorithm: str
     value: bytes
     quality: int | None = None
     image: int | None = None
+    timestamp: float | None = None
 
 
 def fold_duplicates(inputs: list[SignalInput]) -> list[SignalInput]:

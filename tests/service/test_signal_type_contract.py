@@ -33,6 +33,12 @@ def flipped(text: str, bits: int) -> str:
     return value.hex()
 
 
+def submitted(signal_type: SignalType, value: str) -> dict[str, object]:
+    """A case request's hash; a video frame says which video it is of and its time."""
+    frame = {"image": 0, "timestamp": 1.5} if signal_type.timed else {}
+    return {"algorithm": signal_type.name, "hash": value, **frame}
+
+
 def matches(client: TestClient, key: str, algorithm: str, value: str) -> list[dict[str, object]]:
     r = client.post(
         "/v1/match",
@@ -49,10 +55,12 @@ def test_a_signal_type_travels_through_every_route_feed_and_export(
     client: TestClient, services: Services, api_key: str, signal_type: SignalType
 ) -> None:
     name, stored = signal_type.name, value_of(signal_type, 1)
-    created = client.post("/v1/cases", json={"hashes": [{"algorithm": name, "hash": stored}]})
+    created = client.post("/v1/cases", json={"hashes": [submitted(signal_type, stored)]})
     assert created.status_code == 201, created.text
     case_id, case_key = created.json()["case_id"], created.json()["case_key"]
-    assert created.json()["status"]["hashes"][0]["algorithm"] == name
+    (held,) = created.json()["status"]["hashes"]
+    assert held["algorithm"] == name
+    assert held["timestamp"] == (1.5 if signal_type.timed else None)
 
     # Matching: within the type's own threshold, inclusive; nothing beyond it.
     (exact,) = matches(client, api_key, name, stored)
@@ -106,7 +114,7 @@ def test_a_malformed_value_of_any_type_is_refused_and_nothing_is_written(
     client: TestClient, api_key: str, signal_type: SignalType
 ) -> None:
     short = value_of(signal_type, 2)[:-1]
-    r = client.post("/v1/cases", json={"hashes": [{"algorithm": signal_type.name, "hash": short}]})
+    r = client.post("/v1/cases", json={"hashes": [submitted(signal_type, short)]})
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "invalid_hash"
     assert f"{signal_type.bits // 4} hex digits" in r.json()["error"]["details"][0]["reason"]
@@ -116,4 +124,21 @@ def test_a_malformed_value_of_any_type_is_refused_and_nothing_is_written(
         headers={"X-API-Key": api_key},
     )
     assert m.status_code == 422
+    assert feed(client, api_key)["changes"] == []
+
+
+@pytest.mark.parametrize("signal_type", TYPES, ids=[s.name for s in TYPES])
+def test_only_a_video_frame_has_a_time_and_it_must_have_one(
+    client: TestClient, api_key: str, signal_type: SignalType
+) -> None:
+    value = value_of(signal_type, 3)
+    wrong: dict[str, object] = {"algorithm": signal_type.name, "hash": value}
+    wrong.update({} if signal_type.timed else {"image": 0, "timestamp": 2.0})
+    r = client.post("/v1/cases", json={"hashes": [wrong]})
+    assert r.status_code == 422, r.text
+    reason = r.json()["error"]["details"][0]["reason"]
+    if signal_type.timed:
+        assert "video frame: give its video (image) and its time (timestamp)" in reason
+    else:
+        assert f"only video frames have a timestamp, not {signal_type.name}" in reason
     assert feed(client, api_key)["changes"] == []

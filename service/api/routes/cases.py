@@ -28,7 +28,7 @@ def create_case(body: HashList, cases: CasesDep, settings: SettingsDep) -> NewCa
     The reply carries the `case_key` **once**; it is stored only as a hash and
     cannot be recovered.
     """
-    inputs = parse_hashes(body.hashes, settings.max_hashes_per_case)
+    inputs = parse_hashes(body.hashes, settings.max_hashes_per_case, settings.max_video_frames)
     created = cases.create(inputs)
     return NewCaseOut(
         case_id=created.case_id, case_key=created.case_key, status=_out(created.status)
@@ -54,7 +54,7 @@ def add_hashes(
     client: ClientAddress,
 ) -> CaseStatusOut:
     """Add more hashes to an active case (up to 100 per request)."""
-    inputs = parse_hashes(body.hashes, settings.max_hashes_per_case)
+    inputs = parse_hashes(body.hashes, settings.max_hashes_per_case, settings.max_video_frames)
     return _out(_with_key(throttle, case_id, client, lambda: cases.add(case_id, key, inputs)))
 
 

@@ -4,7 +4,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hashing.policy import MAX_QUERY_HASHES
-from service.api.deps import FeedbackCaller, MatchCaller, MatcherDep, MatchesDep, SettingsDep
+from service.api.deps import (
+    FeedbackCaller,
+    MatchCaller,
+    MatcherDep,
+    MatchesDep,
+    SettingsDep,
+    VideoMatcherDep,
+)
 from service.api.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -12,6 +19,10 @@ from service.api.schemas import (
     MatchOut,
     MatchRequest,
     MatchResponse,
+    TimeRange,
+    VideoMatchOut,
+    VideoMatchRequest,
+    VideoMatchResponse,
     error_responses,
 )
 from service.api.upload import read_image_body
@@ -101,6 +112,38 @@ async def match_image(
     return ImageMatchResponse(
         matches=[MatchOut.model_validate(_match(f)) for f in matched.found],
         quality=matched.quality,
+    )
+
+
+@router.post("/match/video", response_model=VideoMatchResponse, responses=_ERRORS)
+async def match_video(
+    body: VideoMatchRequest, caller: MatchCaller, matcher: VideoMatcherDep
+) -> VideoMatchResponse:
+    """Match one video by its vPDQ frame hashes (and its MD5) against case videos and photos.
+
+    Each matched case item (a video, or a photo one of your frames shows) is
+    one match to report feedback against, with the share of your frames that
+    match it, the share of the case video's frames matched, and where they
+    are in both. A video matches when either share reaches
+    `HASHBANK_VIDEO_MATCH_PERCENT` (80 by default), or its MD5 is the same;
+    a photo when any frame shows it. At most `HASHBANK_MAX_VIDEO_FRAMES`
+    frames (3,600 by default; `GET /v1/limits`), else 413 `too_many_frames`.
+    """
+    found = await matcher.match_video(caller.platform_id, body.frames, body.md5)
+    return VideoMatchResponse(
+        ref=body.ref,
+        matches=[
+            VideoMatchOut(
+                match_id=f.match_id,
+                algorithm=f.algorithm,
+                distance=f.distance,
+                query_percent=f.query_percent,
+                stored_percent=f.stored_percent,
+                query_ranges=[TimeRange(start=a, end=b) for a, b in f.query_ranges],
+                stored_ranges=[TimeRange(start=a, end=b) for a, b in f.stored_ranges],
+            )
+            for f in found
+        ],
     )
 
 
