@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.deps import Services
 from service.settings import Settings
 from tests.conftest import VPDQ_REFERENCE
-from tests.service.conftest import make_settings
+from tests.service.calls import report
+from tests.service.conftest import issue_key, make_settings
 
 MAX_FRAMES = 200
 ORIGINAL, GREY, LOGO, OTHER = (
@@ -188,3 +190,15 @@ def test_bad_videos_are_refused_whole(client: TestClient, api_key: str) -> None:
         "/v1/cases", json={"hashes": [{"algorithm": "vpdq", "image": 0, **f} for f in long]}
     )
     assert ok.status_code == 201, ok.text
+
+
+def test_a_dispute_suspends_the_whole_video(client: TestClient, services: Services) -> None:
+    case_id, key = video_case(client, ORIGINAL)
+    for platform in ("Platform A", "Platform B"):
+        platform_key = issue_key(services, platform)
+        (found,) = match_video(client, platform_key, frames(GREY))
+        report(client, platform_key, found["match_id"], "not_violating")
+    held = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": key}).json()["hashes"]
+    assert {h["state"] for h in held} == {"disputed"}  # every frame and the MD5
+    third = issue_key(services, "Platform C")
+    assert match_video(client, third, frames(GREY), md5=MD5) == []
