@@ -29,6 +29,7 @@ def test_registry_names_and_sizes() -> None:
         ("phash", 64, 10),
         ("dhash", 64, 10),
         ("md5", 128, 0),
+        ("vpdq", 256, 31),
     }
     assert get_algorithm(" PDQ ") is PDQ_ALGORITHM
 
