@@ -50,8 +50,13 @@ def test_a_reference_video_decodes_at_its_frame_times_from_a_path_and_from_bytes
 
 @pytest.mark.parametrize(
     ("container", "codec"),
-    [("mp4", "libx264"), ("mov", "libx264"), ("3gp", "libx264"), ("matroska", "libx264")]
-    + [("webm", "libvpx-vp9")],
+    [
+        ("mp4", "libx264"),
+        ("mov", "libx264"),
+        ("3gp", "libx264"),
+        ("matroska", "libx264"),
+        ("webm", "libvpx-vp9"),
+    ],
 )
 def test_every_accepted_container_decodes(container: str, codec: str) -> None:
     data = encode(container=container, codec=codec)
