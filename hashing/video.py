@@ -215,7 +215,7 @@ def open_video(source: VideoSource, *, limits: VideoLimits = DEFAULT_LIMITS) -> 
     container, no video stream, damaged header), `VideoTooLarge` (bytes,
     declared frame size) or `VideoTooLong` (declared duration or frame count).
     """
-    file = _input(source, limits)
+    file = open_input(source, limits)
     try:
         demuxer = container_of(file.read(HEADER_BYTES))
         if demuxer is None:
@@ -237,13 +237,13 @@ def open_video(source: VideoSource, *, limits: VideoLimits = DEFAULT_LIMITS) -> 
         raise
 
 
-def read_limited(source: VideoSource, limits: VideoLimits) -> bytes:
-    """The source's bytes, refusing more than `limits.max_bytes` (for an MD5 of the file)."""
-    with _input(source, limits) as file:
-        return file.read()
+def open_input(source: VideoSource, limits: VideoLimits = DEFAULT_LIMITS) -> BinaryIO:
+    """The source as a binary file, once it passes the byte limit and is a regular file.
 
-
-def _input(source: VideoSource, limits: VideoLimits) -> BinaryIO:
+    What `open_video` decodes from, and what the file's MD5 is computed over.
+    Raises `VideoTooLarge` above `limits.max_bytes`, `UnreadableVideo` for an
+    empty input or a path that is not a regular file (a FIFO, a device).
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
         if len(data) > limits.max_bytes:

@@ -8,13 +8,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from hashing.errors import HashingError, UnreadableVideo, VideoTooLarge, VideoTooLong
-from hashing.video import DEFAULT_LIMITS, container_of, open_video, read_limited
+from hashing.video import DEFAULT_LIMITS, container_of, open_input, open_video
 from tests.conftest import VPDQ_REFERENCE
 from tests.hashing.videos import audio_only, encode, huge_declared
 
@@ -31,7 +32,7 @@ def refused_quickly(error: type[HashingError], match: str | None = None) -> Iter
     assert time.monotonic() - start < BOUNDED_SECONDS
 
 
-def decode_all(source: bytes | Path, **limits: float) -> list[Fraction]:
+def decode_all(source: bytes | Path, **limits: Any) -> list[Fraction]:
     with open_video(source, limits=replace(DEFAULT_LIMITS, **limits)) as video:
         return [frame.timestamp for frame in video.frames()]
 
@@ -140,8 +141,9 @@ def test_the_byte_limit_holds_for_paths_and_bytes() -> None:
         with refused_quickly(VideoTooLarge, "file size"):
             decode_all(source, max_bytes=size - 1)
         with refused_quickly(VideoTooLarge, "file size"):
-            read_limited(source, replace(DEFAULT_LIMITS, max_bytes=size - 1))
-    assert len(read_limited(DOORKNOB, DEFAULT_LIMITS)) == size
+            open_input(source, replace(DEFAULT_LIMITS, max_bytes=size - 1))
+    with open_input(DOORKNOB) as file:
+        assert len(file.read()) == size
 
 
 def test_duration_frame_count_and_time_limits() -> None:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import av
+import av.video.stream
 import numpy as np
 
 
@@ -32,6 +33,7 @@ def encode(
     out = io.BytesIO()
     with av.open(out, "w", format=container) as muxer:
         stream = muxer.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.video.stream.VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if time_base is not None:
             stream.codec_context.time_base = time_base
