@@ -49,3 +49,29 @@ class UnknownAlgorithm(HashingError):
 
 class InvalidHash(HashingError):
     """A hash value is not well-formed for its algorithm (length, hex digits)."""
+
+
+class UnreadableVideo(HashingError):
+    """The bytes are empty, truncated, damaged, not a video container we accept, or hold no video.
+
+    Accepted containers are ISO base media (MP4, MOV, 3GP) and Matroska (MKV,
+    WebM); a file that ends before its declared content is refused whole.
+    """
+
+
+class VideoTooLarge(HashingError):
+    """The file or its frames are larger than the configured limits (bytes, pixels per frame)."""
+
+    def __init__(self, what: str, value: int, limit: int) -> None:
+        self.what, self.value, self.limit = what, value, limit
+        super().__init__(f"video is too large: {what} {value:,}, the limit is {limit:,}")
+
+
+class VideoTooLong(HashingError):
+    """The video lasts longer, has more frames or takes longer to decode than the limits allow."""
+
+    def __init__(self, what: str, value: float, limit: float, unit: str = "") -> None:
+        self.what, self.value, self.limit = what, value, limit
+        super().__init__(
+            f"video is too long: {what} {value:,.0f}{unit}, the limit is {limit:,.0f}{unit}"
+        )

@@ -15,11 +15,14 @@ from PIL import Image
 from hashing.algorithm import Hash, HashAlgorithm
 from hashing.errors import HashingError
 from hashing.loading import DEFAULT_MAX_PIXELS, load_image
+from hashing.video import HEADER_BYTES, container_of
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".heic", ".heif", ".avif"}
     | {".bmp", ".tif", ".tiff"}
 )
+# What `hashing.video` decodes: ISO base media and Matroska files.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".qt", ".3gp", ".3g2", ".mkv", ".webm"})
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,8 @@ class FileResult:
         return self.error is None
 
 
-def find_images(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders recursively to their image files (by suffix); keep named files as given.
+def find_images(paths: Iterable[Path], suffixes: frozenset[str] = IMAGE_SUFFIXES) -> list[Path]:
+    """Expand folders recursively to their image files (by `suffixes`); keep named files as given.
 
     A file named explicitly is always tried, whatever its suffix, so the
     survivor hears why it could not be hashed instead of it vanishing.
@@ -49,13 +52,29 @@ def find_images(paths: Iterable[Path]) -> list[Path]:
                     p
                     for p in path.rglob("*")
                     if p.is_file()
-                    and p.suffix.lower() in IMAGE_SUFFIXES
+                    and p.suffix.lower() in suffixes
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
         else:
             found.append(path)
     return found
+
+
+def is_video(path: Path) -> bool:
+    """Whether `hashbank` treats a file as a video: a video suffix, or a video container's bytes.
+
+    The first bytes decide for a file whose suffix lies (a phone's video saved
+    as .jpg); a video suffix on something else still goes to the video
+    decoder, so the survivor hears that it is not a video.
+    """
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as file:
+            return container_of(file.read(HEADER_BYTES)) is not None
+    except OSError:
+        return False  # the image path reports why it cannot be read
 
 
 ImageHasher = Callable[[Image.Image], Sequence[Hash]]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Generic, Protocol, TypeVar, cast
 
 from hashing.algorithm import Hash, ImageSignalType, SignalType
-from hashing.content import PHOTO, ContentType
+from hashing.content import PHOTO, VIDEO, ContentType
 from hashing.errors import UnknownAlgorithm
 from hashing.imagehashes import DHASH, PHASH
 from hashing.md5 import MD5_ALGORITHM
@@ -95,7 +95,7 @@ SIGNAL_TYPES = SignalTypes(
         VPDQ_ALGORITHM,
     ],
 )
-CONTENT_TYPES = Registry[ContentType]("content type", [PHOTO])
+CONTENT_TYPES = Registry[ContentType]("content type", [PHOTO, VIDEO])
 
 # The first version's names for the same registry.
 ALGORITHMS = SIGNAL_TYPES

@@ -72,7 +72,7 @@ def test_exit_code_is_non_zero_only_when_nothing_hashed(tmp_path: Path) -> None:
     empty.mkdir()
     result = runner.invoke(app, ["hash", str(empty)])
     assert result.exit_code == 1
-    assert "no image files" in result.stderr
+    assert "no image or video files" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["sha1", "md5"])  # md5 is a signal type, but not of images
