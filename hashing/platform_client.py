@@ -15,8 +15,6 @@ that is not well-formed or an image that cannot be hashed raises the `hashing`
 domain errors before anything is sent; network failures are httpx's own errors.
 """
 
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any, Literal, Self, TypeVar, cast
 
 import httpx
 
+from hashing.atomic import write_atomically
 from hashing.client import ServiceError
 from hashing.loading import ImageSource, load_image
 from hashing.policy import MAX_QUERY_HASHES, query_hashes
@@ -250,31 +249,10 @@ def read_checkpoint(path: Path) -> str:
         return START_CURSOR
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically and durably (temp file, fsync, rename):
-    a crash leaves the old content or the new, whole."""
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def write_checkpoint(path: Path, cursor: str) -> None:
-    """Replace `path` with `cursor` atomically and durably."""
+    """Replace `path` with `cursor` atomically and durably (`hashing.atomic`), creating
+    its folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, cursor + "\n")
 
 

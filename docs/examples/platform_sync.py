@@ -28,13 +28,8 @@ from pathlib import Path
 import httpx
 
 from hashing import PDQ_ALGORITHM, HashingError, load_image
-from hashing.platform_client import (
-    PlatformClient,
-    ServiceError,
-    read_checkpoint,
-    write_atomically,
-    write_checkpoint,
-)
+from hashing.atomic import write_atomically
+from hashing.platform_client import PlatformClient, ServiceError, read_checkpoint, write_checkpoint
 
 LocalSet = set[tuple[str, str]]  # (algorithm, lowercase hex)
 
