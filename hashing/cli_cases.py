@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from hashing.algorithm import Hash
-from hashing.client import DEFAULT_SERVER, HashbankClient, ServiceError
+from hashing.client import DEFAULT_SERVER, ClientError, HashbankClient
 from hashing.files import find_images, hash_files
 from hashing.policy import query_hashes, submission_hashes
 
@@ -80,7 +80,7 @@ def _requests(images: list[list[Hash]]) -> list[Batch]:
     return batches
 
 
-def _fail(exc: ServiceError | OSError) -> None:
+def _fail(exc: ClientError | OSError) -> None:
     err.print(f"error: {exc}")
     raise typer.Exit(1)
 
@@ -100,7 +100,7 @@ def submit(
             case_id, key = created["case_id"], created["case_key"]
             for batch in rest:
                 client.add_hashes(case_id, key, *batch)
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     print(f"case id:  {case_id}\ncase key: {key}")
@@ -134,7 +134,7 @@ def status(
     try:
         with HashbankClient(server) as client:
             result = client.case_status(case_id, _case_key())
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     if as_json:
@@ -165,7 +165,7 @@ def add(case_id: str, paths: Paths, server: Server = DEFAULT_SERVER) -> None:
         with HashbankClient(server) as client:
             for batch in _requests(images):
                 client.add_hashes(case_id, key, *batch)
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
     count = sum(len(h) for h in images)
     err.print(f"{count} hashes of {len(images)} images added to case {case_id}")
@@ -182,7 +182,7 @@ def withdraw(
     try:
         with HashbankClient(server) as client:
             result = client.withdraw(case_id, _case_key())
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     err.print(f"case {result['case_id']} withdrawn at {result['withdrawn_at']}")
@@ -212,7 +212,7 @@ def match(
     except HashingError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     matches = result["results"][0]["matches"]

@@ -1,6 +1,8 @@
 """A small HTTP client for a hashbank service: survivors' case calls and platforms' matching.
 
-Only hashes travel; images stay on the device that hashed them.
+Only hashes travel; images stay on the device that hashed them. Every call
+returns the service's JSON object, or raises `ServiceError` (refused) or
+`ServiceUnreachable` (no answer), both `ClientError` (`hashing.transport`).
 """
 
 from collections.abc import Sequence
@@ -9,21 +11,22 @@ from typing import Any
 import httpx
 
 from hashing.algorithm import Hash
+from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "ClientError",
+    "HashbankClient",
+    "ServiceError",
+    "ServiceUnreachable",
+]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
-class ServiceError(Exception):
-    """The service refused a request; carries its status, error code and message."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: list[Any] | None = None
-    ) -> None:
-        super().__init__(f"{message} (HTTP {status}, {code})")
-        self.status, self.code, self.message, self.details = status, code, message, details or []
-
-
 class HashbankClient:
+    """One connection to a hashbank service (`server`); `api_key` only for platform calls."""
+
     def __init__(
         self,
         server: str = DEFAULT_SERVER,
@@ -32,10 +35,7 @@ class HashbankClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"X-API-Key": api_key} if api_key else {}
-        self._http = httpx.Client(
-            base_url=server.rstrip("/"), headers=headers, timeout=timeout, transport=transport
-        )
+        self._transport = Transport(server, api_key=api_key, timeout=timeout, transport=transport)
 
     def __enter__(self) -> "HashbankClient":
         return self
@@ -44,7 +44,7 @@ class HashbankClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     # -- survivor ------------------------------------------------------------------
 
@@ -53,10 +53,12 @@ class HashbankClient:
     ) -> dict[str, Any]:
         """`images`: which image of this request each hash is of (0, 1, ...), so that a
         dispute treats one image's hashes (`hashing.policy`) together."""
-        return self._call("POST", "/v1/cases", json={"hashes": _payload(hashes, images)})
+        return self._transport.request_json(
+            "POST", "/v1/cases", json={"hashes": _payload(hashes, images)}
+        )
 
     def case_status(self, case_id: str, case_key: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+        return self._transport.request_json("GET", f"/v1/cases/{case_id}", case_key=case_key)
 
     def add_hashes(
         self,
@@ -65,15 +67,15 @@ class HashbankClient:
         hashes: Sequence[Hash],
         images: Sequence[int] | None = None,
     ) -> dict[str, Any]:
-        return self._call(
+        return self._transport.request_json(
             "POST",
             f"/v1/cases/{case_id}/hashes",
             json={"hashes": _payload(hashes, images)},
-            headers={"X-Case-Key": case_key},
+            case_key=case_key,
         )
 
     def withdraw(self, case_id: str, case_key: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+        return self._transport.request_json("DELETE", f"/v1/cases/{case_id}", case_key=case_key)
 
     # -- platform ------------------------------------------------------------------
 
@@ -90,26 +92,12 @@ class HashbankClient:
             }
             for i, group in enumerate(items)
         ]
-        return self._call("POST", "/v1/match", json={"items": body})
+        return self._transport.request_json("POST", "/v1/match", json={"items": body})
 
     def feedback(self, match_id: str, outcome: str) -> dict[str, Any]:
-        return self._call("POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome})
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._http.request(method, path, **kwargs)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code >= 400:
-            error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise ServiceError(
-                response.status_code,
-                error.get("code", "http_error"),
-                error.get("message", response.reason_phrase),
-                error.get("details"),
-            )
-        return body if isinstance(body, dict) else {"data": body}
+        return self._transport.request_json(
+            "POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome}
+        )
 
 
 def _payload(hashes: Sequence[Hash], images: Sequence[int] | None) -> list[dict[str, Any]]:
