@@ -2,7 +2,28 @@
 
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
+
+
+class Via(httpx.BaseTransport):
+    """A client's requests (`HashbankClient`, `PlatformClient`), sent through a
+    TestClient to the app in this process; `paths` records what was asked, in order."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.paths: list[tuple[str, str]] = []  # (method, path)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append((request.method, request.url.path))
+        answer = self.client.request(
+            request.method, str(request.url), headers=dict(request.headers), content=request.read()
+        )
+        return httpx.Response(
+            answer.status_code,
+            headers={"Content-Type": answer.headers.get("content-type", "")},
+            content=answer.content,
+        )
 
 
 def case(client: TestClient, *values: str) -> tuple[str, str]:

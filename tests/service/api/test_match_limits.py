@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,6 +20,7 @@ from service.api.deps import Services
 from service.app import create_app
 from service.match.decode_budget import DecodeBudget, image_cost
 from service.match.matcher import Matcher
+from tests.service.calls import Via
 from tests.service.conftest import BRIDGE, issue_key, make_settings, random_pdq, wait_ready
 
 
@@ -81,27 +81,10 @@ def test_the_platform_client_never_trips_the_hash_limit(client: TestClient, api_
         )
         for i in range(300)  # the same hashes as _item(i)
     ]
-    with PlatformClient(str(client.base_url), api_key, transport=_Via(client)) as platform:
+    with PlatformClient(str(client.base_url), api_key, transport=Via(client)) as platform:
         results = platform.match_hashes(queries)
     assert [r.index for r in results] == list(range(300))
     assert [r.ref for r in results if r.matched] == ["upload-250"]
-
-
-class _Via(httpx.BaseTransport):
-    """The platform client's requests, sent through a TestClient to the app in this process."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        answer = self.client.request(
-            request.method, str(request.url), headers=dict(request.headers), content=request.read()
-        )
-        return httpx.Response(
-            answer.status_code,
-            headers={"Content-Type": answer.headers.get("content-type", "")},
-            content=answer.content,
-        )
 
 
 # -- decoding an uploaded image within the budget -------------------------------------------
