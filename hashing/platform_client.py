@@ -25,6 +25,7 @@ from typing import Any, Literal, Self
 import httpx
 
 from hashing.atomic import write_atomically
+from hashing.limits import DEFAULT_MATCH_HASHES, DEFAULT_MATCH_ITEMS, Limits, batches
 from hashing.loading import ImageSource, load_image
 from hashing.platform_replies import (
     Change,
@@ -38,7 +39,7 @@ from hashing.platform_replies import (
     match_results,
     response_shape,
 )
-from hashing.policy import MAX_QUERY_HASHES, query_hashes
+from hashing.policy import query_hashes
 from hashing.registry import get_algorithm
 from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
 
@@ -49,6 +50,7 @@ __all__ = [
     "ChangesPage",
     "ClientError",
     "FeedbackReceipt",
+    "Limits",
     "Match",
     "MatchQuery",
     "MatchResult",
@@ -60,11 +62,11 @@ __all__ = [
     "write_checkpoint",
 ]
 
-MAX_ITEMS = 1000  # per /v1/match request (the service's limit)
-# Hashes searched per /v1/match request, items and their variants together (the
-# service's default limit, HASHBANK_MAX_MATCH_HASHES): 128 images of 64 query hashes.
-MAX_HASHES = 8192
-MAX_VARIANTS = MAX_QUERY_HASHES - 1  # the other query hashes of one image (hashing.policy)
+# The service's default limits per /v1/match request, for code that imports them:
+# requests are split by the server's own (`PlatformClient.limits`), these only
+# stand in for them on a server older than GET /v1/limits.
+MAX_ITEMS = DEFAULT_MATCH_ITEMS
+MAX_HASHES = DEFAULT_MATCH_HASHES
 START_CURSOR = "0"
 
 Outcome = Literal["pending_review", "removed", "not_violating"]
@@ -107,20 +109,35 @@ class PlatformClient:
     def close(self) -> None:
         self._transport.close()
 
+    def limits(self) -> Limits:
+        """This server's limits per request (`GET /v1/limits`), asked on first use and
+        kept; `hashing.limits.DEFAULT_LIMITS` from a server older than that route."""
+        return self._transport.limits()
+
     # -- matching (scope `match`) ----------------------------------------------------
 
     def match_hashes(self, items: Sequence[str | MatchQuery]) -> list[MatchResult]:
         """Match hashes (a bare string is a PDQ hash without variants), one result per item.
 
-        Sent in requests of at most `MAX_ITEMS` items and `MAX_HASHES` hashes (each
-        item's hash and its variants), in order; every item is checked first, so a
-        malformed hash raises `InvalidHash`/`UnknownAlgorithm` before anything is sent.
+        Sent in order, in requests of at most the server's `match_items` items and
+        `match_hashes` hashes (each item's hash and its variants, `limits()`). Every
+        item is checked first, so a malformed hash raises `InvalidHash` or
+        `UnknownAlgorithm` before anything is sent, and an item with more variants
+        than the server takes (`match_item_hashes` - 1) `ValueError` before any hash is.
         """
         if isinstance(items, str):
             raise TypeError("match_hashes takes a sequence of hashes, not one string")
         body = [_item(q if isinstance(q, MatchQuery) else MatchQuery(q)) for q in items]
+        if not body:
+            return []
+        limits = self.limits()
+        sizes = [1 + len(item["variants"]) for item in body]
+        if max(sizes) > limits.match_item_hashes:
+            raise ValueError(
+                f"at most {limits.match_item_hashes - 1} variants per item, got {max(sizes) - 1}"
+            )
         results: list[MatchResult] = []
-        for start, end in _batches([1 + len(item["variants"]) for item in body]):
+        for start, end in batches(sizes, limits.match_items, limits.match_hashes):
             chunk = body[start:end]
             data = self._transport.request_json("POST", "/v1/match", json={"items": chunk})
             with response_shape():
@@ -154,9 +171,12 @@ class PlatformClient:
     # -- the hash list (scope `sync`) --------------------------------------------------
 
     def changes(self, cursor: str = START_CURSOR, limit: int = 500) -> ChangesPage:
-        """One page of the change feed after `cursor` ("0": from the start)."""
-        if not 1 <= limit <= MAX_ITEMS:
-            raise ValueError(f"limit must be between 1 and {MAX_ITEMS}, got {limit}")
+        """One page of the change feed after `cursor` ("0": from the start), of at most
+        `limit` changes; a `limit` above the server's largest page (`limits().feed_page`)
+        asks for that page size instead."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        limit = min(limit, self.limits().feed_page)
         data = self._transport.request_json(
             "GET", "/v1/hashes/changes", params={"cursor": cursor, "limit": str(limit)}
         )
@@ -170,7 +190,7 @@ class PlatformClient:
         change after that page's last one. A consumer that stops mid-page sees that
         page again next time (apply changes idempotently: add/remove by hash); one
         that runs to the end never sees a change twice. A missing file means from
-        the start.
+        the start. Pages are of at most `limit` changes, as in `changes`.
         """
         cursor = read_checkpoint(checkpoint)
         while True:
@@ -205,8 +225,6 @@ def write_checkpoint(path: Path, cursor: str) -> None:
 
 def _item(query: MatchQuery) -> dict[str, Any]:
     algorithm = get_algorithm(query.algorithm)  # UnknownAlgorithm
-    if len(query.variants) > MAX_VARIANTS:
-        raise ValueError(f"at most {MAX_VARIANTS} variants per item, got {len(query.variants)}")
     hashes = [algorithm.format(algorithm.parse(h)) for h in (query.hash, *query.variants)]
     return {
         "algorithm": algorithm.name,
@@ -214,16 +232,3 @@ def _item(query: MatchQuery) -> dict[str, Any]:
         "variants": hashes[1:],
         "ref": query.ref,
     }
-
-
-def _batches(sizes: list[int]) -> Iterator[tuple[int, int]]:
-    """(start, end) of consecutive runs of items with at most MAX_ITEMS items and
-    MAX_HASHES hashes each; `sizes` holds each item's hash count (at most MAX_HASHES)."""
-    start, hashes = 0, 0
-    for i, size in enumerate(sizes):
-        if i - start == MAX_ITEMS or hashes + size > MAX_HASHES:
-            yield start, i
-            start, hashes = i, 0
-        hashes += size
-    if start < len(sizes):
-        yield start, len(sizes)

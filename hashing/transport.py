@@ -18,6 +18,10 @@ answered. Every way a call can fail is one of two domain errors, both
 
 The messages carry no hash value and no key: the service's own never repeat
 them, and the transport adds only the server's address and httpx's reason.
+
+`limits()` asks the server for its request limits once (`GET /v1/limits`,
+`hashing.limits`) and keeps them for the transport's life; a server older than
+that route (404) gets `hashing.limits.DEFAULT_LIMITS`.
 """
 
 from importlib import metadata
@@ -25,6 +29,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+
+from hashing.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["ClientError", "ServiceError", "ServiceUnreachable", "Transport"]
 
@@ -80,6 +86,7 @@ class Transport:
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
+        self._limits: Limits | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -132,6 +139,26 @@ class Transport:
                 f"{method} {path} answered without a JSON object",
             )
         return body
+
+    def limits(self) -> Limits:
+        """This server's request limits, asked for on first use and kept.
+
+        `DEFAULT_LIMITS` when the server is older than `GET /v1/limits` (404); a reply
+        of the wrong shape is `ServiceError` with code `invalid_response`.
+        """
+        if self._limits is None:
+            try:
+                data = self.request_json("GET", "/v1/limits")
+            except ServiceError as exc:
+                if exc.status != 404:
+                    raise
+                self._limits = DEFAULT_LIMITS
+            else:
+                try:
+                    self._limits = Limits.from_json(data)
+                except ValueError as exc:
+                    raise ServiceError(200, "invalid_response", str(exc)) from None
+        return self._limits
 
 
 def _refusal(response: httpx.Response, body: Any) -> ServiceError:
