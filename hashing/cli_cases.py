@@ -10,21 +10,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from hashing.algorithm import Hash
-from hashing.client import DEFAULT_SERVER, HashbankClient, ServiceError
+from hashing.client import DEFAULT_SERVER, ClientError, HashbankClient
 from hashing.files import find_images, hash_files
 from hashing.policy import query_hashes, submission_hashes
 
-# Hashes per request (the service's `max_hashes_per_case`). The match policy submits
-# several hashes per image (`hashing.policy`), so requests are filled with whole
-# images: one image's hashes never straddle two requests. More images are sent as
-# additions to the same case.
-CASE_LIMIT = 100
 err = Console(stderr=True)
 
 Server = Annotated[str, typer.Option(envvar="HASHBANK_SERVER", help="hashbank service URL")]
@@ -60,27 +55,7 @@ def _hash_paths(paths: list[Path]) -> list[list[Hash]]:
     return images
 
 
-class Batch(NamedTuple):
-    """One request: hashes, and which of the request's images each is of."""
-
-    hashes: list[Hash]
-    images: list[int]
-
-
-def _requests(images: list[list[Hash]]) -> list[Batch]:
-    """Pack whole images into requests of at most CASE_LIMIT hashes."""
-    batches = [Batch([], [])]
-    for hashes in images:
-        if batches[-1].hashes and len(batches[-1].hashes) + len(hashes) > CASE_LIMIT:
-            batches.append(Batch([], []))
-        batch, kept = batches[-1], hashes[:CASE_LIMIT]
-        number = batch.images[-1] + 1 if batch.images else 0
-        batch.hashes.extend(kept)
-        batch.images.extend([number] * len(kept))
-    return batches
-
-
-def _fail(exc: ServiceError | OSError) -> None:
+def _fail(exc: ClientError | OSError) -> None:
     err.print(f"error: {exc}")
     raise typer.Exit(1)
 
@@ -93,14 +68,17 @@ def submit(
     ] = None,
 ) -> None:
     """Hash images here and create a case from the hashes. Prints the case id and key once."""
-    first, *rest = _requests(_hash_paths(paths))
+    images = _hash_paths(paths)
     try:
         with HashbankClient(server) as client:
+            # Whole images per request, within the server's hashes per request
+            # (GET /v1/limits); more images go in additions to the same case.
+            first, *rest = client.case_batches(images)
             created = client.create_case(*first)
             case_id, key = created["case_id"], created["case_key"]
             for batch in rest:
                 client.add_hashes(case_id, key, *batch)
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     print(f"case id:  {case_id}\ncase key: {key}")
@@ -134,7 +112,7 @@ def status(
     try:
         with HashbankClient(server) as client:
             result = client.case_status(case_id, _case_key())
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     if as_json:
@@ -163,9 +141,9 @@ def add(case_id: str, paths: Paths, server: Server = DEFAULT_SERVER) -> None:
     key = _case_key()
     try:
         with HashbankClient(server) as client:
-            for batch in _requests(images):
+            for batch in client.case_batches(images):
                 client.add_hashes(case_id, key, *batch)
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
     count = sum(len(h) for h in images)
     err.print(f"{count} hashes of {len(images)} images added to case {case_id}")
@@ -182,7 +160,7 @@ def withdraw(
     try:
         with HashbankClient(server) as client:
             result = client.withdraw(case_id, _case_key())
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     err.print(f"case {result['case_id']} withdrawn at {result['withdrawn_at']}")
@@ -212,7 +190,7 @@ def match(
     except HashingError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
-    except (ServiceError, OSError) as exc:
+    except (ClientError, OSError) as exc:
         _fail(exc)
         return
     matches = result["results"][0]["matches"]

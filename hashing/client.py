@@ -1,29 +1,63 @@
 """A small HTTP client for a hashbank service: survivors' case calls and platforms' matching.
 
-Only hashes travel; images stay on the device that hashed them.
+Only hashes travel; images stay on the device that hashed them. Every call
+returns the service's JSON object, or raises `ServiceError` (refused) or
+`ServiceUnreachable` (no answer), both `ClientError` (`hashing.transport`).
+Requests are kept within the server's limits (`GET /v1/limits`, `limits()`):
+`case_batches` packs a case's images into requests, `match` splits its items.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
 from hashing.algorithm import Hash
+from hashing.limits import Limits, batches
+from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "CaseBatch",
+    "ClientError",
+    "HashbankClient",
+    "Limits",
+    "ServiceError",
+    "ServiceUnreachable",
+    "pack_images",
+]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
-class ServiceError(Exception):
-    """The service refused a request; carries its status, error code and message."""
+class CaseBatch(NamedTuple):
+    """One case request: its hashes, and which of the request's images each is of."""
 
-    def __init__(
-        self, status: int, code: str, message: str, details: list[Any] | None = None
-    ) -> None:
-        super().__init__(f"{message} (HTTP {status}, {code})")
-        self.status, self.code, self.message, self.details = status, code, message, details or []
+    hashes: list[Hash]
+    images: list[int]
+
+
+def pack_images(images: Sequence[Sequence[Hash]], limit: int) -> list[CaseBatch]:
+    """Pack whole images, in order, into requests of at most `limit` hashes each.
+
+    One image's hashes never straddle two requests (a dispute treats them
+    together); an image with more than `limit` hashes sends its first `limit`.
+    Each request numbers its images from 0. At least one request, maybe empty.
+    """
+    packed = [CaseBatch([], [])]
+    for hashes in images:
+        if packed[-1].hashes and len(packed[-1].hashes) + len(hashes) > limit:
+            packed.append(CaseBatch([], []))
+        batch, kept = packed[-1], list(hashes[:limit])
+        number = batch.images[-1] + 1 if batch.images else 0
+        batch.hashes.extend(kept)
+        batch.images.extend([number] * len(kept))
+    return packed
 
 
 class HashbankClient:
+    """One connection to a hashbank service (`server`); `api_key` only for platform calls."""
+
     def __init__(
         self,
         server: str = DEFAULT_SERVER,
@@ -32,10 +66,7 @@ class HashbankClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"X-API-Key": api_key} if api_key else {}
-        self._http = httpx.Client(
-            base_url=server.rstrip("/"), headers=headers, timeout=timeout, transport=transport
-        )
+        self._transport = Transport(server, api_key=api_key, timeout=timeout, transport=transport)
 
     def __enter__(self) -> "HashbankClient":
         return self
@@ -44,19 +75,32 @@ class HashbankClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
+
+    def limits(self) -> Limits:
+        """This server's limits per request (`GET /v1/limits`), asked on first use and
+        kept; `hashing.limits.DEFAULT_LIMITS` from a server older than that route."""
+        return self._transport.limits()
 
     # -- survivor ------------------------------------------------------------------
+
+    def case_batches(self, images: Sequence[Sequence[Hash]]) -> list[CaseBatch]:
+        """Images' hashes (`hashing.policy.submission_hashes` of each) packed into case
+        requests of at most this server's `case_hashes` (`pack_images`): the first
+        for `create_case`, the others for `add_hashes`."""
+        return pack_images(images, self.limits().case_hashes)
 
     def create_case(
         self, hashes: Sequence[Hash], images: Sequence[int] | None = None
     ) -> dict[str, Any]:
         """`images`: which image of this request each hash is of (0, 1, ...), so that a
         dispute treats one image's hashes (`hashing.policy`) together."""
-        return self._call("POST", "/v1/cases", json={"hashes": _payload(hashes, images)})
+        return self._transport.request_json(
+            "POST", "/v1/cases", json={"hashes": _payload(hashes, images)}
+        )
 
     def case_status(self, case_id: str, case_key: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+        return self._transport.request_json("GET", f"/v1/cases/{case_id}", case_key=case_key)
 
     def add_hashes(
         self,
@@ -65,22 +109,26 @@ class HashbankClient:
         hashes: Sequence[Hash],
         images: Sequence[int] | None = None,
     ) -> dict[str, Any]:
-        return self._call(
+        return self._transport.request_json(
             "POST",
             f"/v1/cases/{case_id}/hashes",
             json={"hashes": _payload(hashes, images)},
-            headers={"X-Case-Key": case_key},
+            case_key=case_key,
         )
 
     def withdraw(self, case_id: str, case_key: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+        return self._transport.request_json("DELETE", f"/v1/cases/{case_id}", case_key=case_key)
 
     # -- platform ------------------------------------------------------------------
 
     def match(
         self, items: Sequence[Sequence[Hash]], refs: Sequence[str | None] | None = None
     ) -> dict[str, Any]:
-        """Match items; each item is a hash followed by its dihedral variants (may be just one)."""
+        """Match items; each item is a hash followed by its variants (may be just one).
+
+        Sent in requests within this server's `match_items` and `match_hashes`; the
+        reply is one `{"results": [...]}` with `index` counted across all items.
+        """
         body = [
             {
                 "algorithm": group[0].algorithm,
@@ -90,26 +138,25 @@ class HashbankClient:
             }
             for i, group in enumerate(items)
         ]
-        return self._call("POST", "/v1/match", json={"items": body})
+        if not body:
+            return {"results": []}
+        limits = self.limits()
+        results: list[Any] = []
+        sizes = [len(group) for group in items]
+        for start, end in batches(sizes, limits.match_items, limits.match_hashes):
+            reply = self._transport.request_json(
+                "POST", "/v1/match", json={"items": body[start:end]}
+            )
+            for result in reply.get("results", []):
+                if isinstance(result, dict) and isinstance(result.get("index"), int):
+                    result = {**result, "index": start + result["index"]}
+                results.append(result)
+        return {"results": results}
 
     def feedback(self, match_id: str, outcome: str) -> dict[str, Any]:
-        return self._call("POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome})
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._http.request(method, path, **kwargs)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code >= 400:
-            error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise ServiceError(
-                response.status_code,
-                error.get("code", "http_error"),
-                error.get("message", response.reason_phrase),
-                error.get("details"),
-            )
-        return body if isinstance(body, dict) else {"data": body}
+        return self._transport.request_json(
+            "POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome}
+        )
 
 
 def _payload(hashes: Sequence[Hash], images: Sequence[int] | None) -> list[dict[str, Any]]:

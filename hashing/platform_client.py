@@ -10,54 +10,66 @@ can keep its own copy of the hash list and match locally.
         for m in result.matches:
             client.feedback(m.match_id, "pending_review")
 
-A refused request raises `ServiceError` (status, code, message, details); a hash
-that is not well-formed or an image that cannot be hashed raises the `hashing`
-domain errors before anything is sent; network failures are httpx's own errors.
+A refused request raises `ServiceError` (status, code, message, details), one
+that gets no answer `ServiceUnreachable` (both `ClientError`, `hashing.transport`);
+a hash that is not well-formed or an image that cannot be hashed raises the
+`hashing` domain errors before anything is sent.
 """
 
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, cast
+from typing import Any, Literal, Self
 
 import httpx
 
-from hashing.client import ServiceError
+from hashing.atomic import write_atomically
+from hashing.limits import DEFAULT_MATCH_HASHES, DEFAULT_MATCH_ITEMS, Limits, batches
 from hashing.loading import ImageSource, load_image
-from hashing.policy import MAX_QUERY_HASHES, query_hashes
+from hashing.platform_replies import (
+    Change,
+    ChangesPage,
+    FeedbackReceipt,
+    Match,
+    MatchResult,
+    changes_page,
+    feedback_receipt,
+    invalid,
+    match_results,
+    response_shape,
+)
+from hashing.policy import query_hashes
 from hashing.registry import get_algorithm
+from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
 
 __all__ = [
     "MAX_HASHES",
     "MAX_ITEMS",
     "Change",
     "ChangesPage",
+    "ClientError",
     "FeedbackReceipt",
+    "Limits",
     "Match",
     "MatchQuery",
     "MatchResult",
     "Outcome",
     "PlatformClient",
     "ServiceError",
+    "ServiceUnreachable",
     "read_checkpoint",
     "write_checkpoint",
 ]
 
-MAX_ITEMS = 1000  # per /v1/match request (the service's limit)
-# Hashes searched per /v1/match request, items and their variants together (the
-# service's default limit, HASHBANK_MAX_MATCH_HASHES): 128 images of 64 query hashes.
-MAX_HASHES = 8192
-MAX_VARIANTS = MAX_QUERY_HASHES - 1  # the other query hashes of one image (hashing.policy)
+# The service's default limits per /v1/match request, for code that imports them:
+# requests are split by the server's own (`PlatformClient.limits`), these only
+# stand in for them on a server older than GET /v1/limits.
+MAX_ITEMS = DEFAULT_MATCH_ITEMS
+MAX_HASHES = DEFAULT_MATCH_HASHES
 START_CURSOR = "0"
 
 Outcome = Literal["pending_review", "removed", "not_violating"]
-Action = Literal["add", "remove"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,50 +80,6 @@ class MatchQuery:
     variants: tuple[str, ...] = field(default=(), repr=False)
     ref: str | None = None  # your own reference, echoed back
     algorithm: str = "pdq"
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    match_id: str  # report what you did with it: `PlatformClient.feedback`
-    algorithm: str
-    distance: int
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    index: int  # position in the sequence given to `match_hashes`
-    ref: str | None
-    matches: tuple[Match, ...]
-
-    @property
-    def matched(self) -> bool:
-        return bool(self.matches)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackReceipt:
-    match_id: str
-    outcome: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of the hash list's change feed: `add` makes a hash matchable, `remove` drops it."""
-
-    seq: int
-    algorithm: str
-    hash: str = field(repr=False)
-    action: Action
-    state: str  # active, withdrawn, disputed or retired
-    changed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ChangesPage:
-    changes: tuple[Change, ...]
-    next_cursor: str
-    has_more: bool
 
 
 class PlatformClient:
@@ -125,12 +93,7 @@ class PlatformClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"X-API-Key": api_key},
-            timeout=timeout,
-            transport=transport,
-        )
+        self._transport = Transport(base_url, api_key=api_key, timeout=timeout, transport=transport)
 
     def __enter__(self) -> Self:
         return self
@@ -144,28 +107,43 @@ class PlatformClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
+
+    def limits(self) -> Limits:
+        """This server's limits per request (`GET /v1/limits`), asked on first use and
+        kept; `hashing.limits.DEFAULT_LIMITS` from a server older than that route."""
+        return self._transport.limits()
 
     # -- matching (scope `match`) ----------------------------------------------------
 
     def match_hashes(self, items: Sequence[str | MatchQuery]) -> list[MatchResult]:
         """Match hashes (a bare string is a PDQ hash without variants), one result per item.
 
-        Sent in requests of at most `MAX_ITEMS` items and `MAX_HASHES` hashes (each
-        item's hash and its variants), in order; every item is checked first, so a
-        malformed hash raises `InvalidHash`/`UnknownAlgorithm` before anything is sent.
+        Sent in order, in requests of at most the server's `match_items` items and
+        `match_hashes` hashes (each item's hash and its variants, `limits()`). Every
+        item is checked first, so a malformed hash raises `InvalidHash` or
+        `UnknownAlgorithm` before anything is sent, and an item with more variants
+        than the server takes (`match_item_hashes` - 1) `ValueError` before any hash is.
         """
         if isinstance(items, str):
             raise TypeError("match_hashes takes a sequence of hashes, not one string")
         body = [_item(q if isinstance(q, MatchQuery) else MatchQuery(q)) for q in items]
+        if not body:
+            return []
+        limits = self.limits()
+        sizes = [1 + len(item["variants"]) for item in body]
+        if max(sizes) > limits.match_item_hashes:
+            raise ValueError(
+                f"at most {limits.match_item_hashes - 1} variants per item, got {max(sizes) - 1}"
+            )
         results: list[MatchResult] = []
-        for start, end in _batches([1 + len(item["variants"]) for item in body]):
+        for start, end in batches(sizes, limits.match_items, limits.match_hashes):
             chunk = body[start:end]
-            data = self._call("POST", "/v1/match", json={"items": chunk})
-            with _response_shape():
-                page = [_match_result(r, start) for r in _field(data, "results", list)]
+            data = self._transport.request_json("POST", "/v1/match", json={"items": chunk})
+            with response_shape():
+                page = match_results(data, start)
             if [r.index for r in page] != list(range(start, start + len(chunk))):
-                raise _invalid(f"expected one result per item for items {start}..")
+                raise invalid(f"expected one result per item for items {start}..")
             results.extend(page)
         return results
 
@@ -184,21 +162,26 @@ class PlatformClient:
 
     def feedback(self, match_id: str, outcome: Outcome) -> FeedbackReceipt:
         """Report what was done with a match."""
-        data = self._call("POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome})
-        with _response_shape():
-            return _feedback_receipt(data)
+        data = self._transport.request_json(
+            "POST", "/v1/feedback", json={"match_id": match_id, "outcome": outcome}
+        )
+        with response_shape():
+            return feedback_receipt(data)
 
     # -- the hash list (scope `sync`) --------------------------------------------------
 
     def changes(self, cursor: str = START_CURSOR, limit: int = 500) -> ChangesPage:
-        """One page of the change feed after `cursor` ("0": from the start)."""
-        if not 1 <= limit <= MAX_ITEMS:
-            raise ValueError(f"limit must be between 1 and {MAX_ITEMS}, got {limit}")
-        data = self._call(
+        """One page of the change feed after `cursor` ("0": from the start), of at most
+        `limit` changes; a `limit` above the server's largest page (`limits().feed_page`)
+        asks for that page size instead."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        limit = min(limit, self.limits().feed_page)
+        data = self._transport.request_json(
             "GET", "/v1/hashes/changes", params={"cursor": cursor, "limit": str(limit)}
         )
-        with _response_shape():
-            return _changes_page(data)
+        with response_shape():
+            return changes_page(data)
 
     def sync(self, checkpoint: Path, limit: int = 500) -> Iterator[Change]:
         """Yield every change after the cursor saved in `checkpoint`, in order, until caught up.
@@ -207,7 +190,7 @@ class PlatformClient:
         change after that page's last one. A consumer that stops mid-page sees that
         page again next time (apply changes idempotently: add/remove by hash); one
         that runs to the end never sees a change twice. A missing file means from
-        the start.
+        the start. Pages are of at most `limit` changes, as in `changes`.
         """
         cursor = read_checkpoint(checkpoint)
         while True:
@@ -216,30 +199,10 @@ class PlatformClient:
             if page.next_cursor != cursor:
                 write_checkpoint(checkpoint, page.next_cursor)
             elif page.has_more:
-                raise _invalid("the change feed did not advance its cursor")
+                raise invalid("the change feed did not advance its cursor")
             cursor = page.next_cursor
             if not page.has_more:
                 return
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._http.request(method, path, **kwargs)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 400:
-            error = body.get("error") if isinstance(body, dict) else None
-            error = error if isinstance(error, dict) else {}
-            details = error.get("details")
-            raise ServiceError(
-                response.status_code,
-                str(error.get("code", "http_error")),
-                str(error.get("message", response.reason_phrase)),
-                details if isinstance(details, list) else None,
-            )
-        if not isinstance(body, dict):
-            raise _invalid(f"{method} {path} answered without a JSON object", response.status_code)
-        return body
 
 
 def read_checkpoint(path: Path) -> str:
@@ -250,41 +213,18 @@ def read_checkpoint(path: Path) -> str:
         return START_CURSOR
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically and durably (temp file, fsync, rename):
-    a crash leaves the old content or the new, whole."""
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def write_checkpoint(path: Path, cursor: str) -> None:
-    """Replace `path` with `cursor` atomically and durably."""
+    """Replace `path` with `cursor` atomically and durably (`hashing.atomic`), creating
+    its folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, cursor + "\n")
 
 
-# -- request bodies and response parsing ---------------------------------------------
+# -- request bodies ------------------------------------------------------------------
 
 
 def _item(query: MatchQuery) -> dict[str, Any]:
     algorithm = get_algorithm(query.algorithm)  # UnknownAlgorithm
-    if len(query.variants) > MAX_VARIANTS:
-        raise ValueError(f"at most {MAX_VARIANTS} variants per item, got {len(query.variants)}")
     hashes = [algorithm.format(algorithm.parse(h)) for h in (query.hash, *query.variants)]
     return {
         "algorithm": algorithm.name,
@@ -292,77 +232,3 @@ def _item(query: MatchQuery) -> dict[str, Any]:
         "variants": hashes[1:],
         "ref": query.ref,
     }
-
-
-def _batches(sizes: list[int]) -> Iterator[tuple[int, int]]:
-    """(start, end) of consecutive runs of items with at most MAX_ITEMS items and
-    MAX_HASHES hashes each; `sizes` holds each item's hash count (at most MAX_HASHES)."""
-    start, hashes = 0, 0
-    for i, size in enumerate(sizes):
-        if i - start == MAX_ITEMS or hashes + size > MAX_HASHES:
-            yield start, i
-            start, hashes = i, 0
-        hashes += size
-    if start < len(sizes):
-        yield start, len(sizes)
-
-
-def _invalid(message: str, status: int = 200) -> ServiceError:
-    return ServiceError(status, "invalid_response", message)
-
-
-@contextmanager
-def _response_shape() -> Iterator[None]:
-    """Turn a response of the wrong shape (missing or mistyped fields) into `ServiceError`."""
-    try:
-        yield
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise _invalid(f"unexpected response shape ({type(exc).__name__}: {exc})") from None
-
-
-def _field(data: Any, name: str, kind: type[T]) -> T:
-    value = data[name]
-    if not isinstance(value, kind):
-        raise TypeError(f"{name!r} is not {kind.__name__}")
-    return value
-
-
-def _match_result(data: Any, offset: int) -> MatchResult:
-    matches = tuple(
-        Match(_field(m, "match_id", str), _field(m, "algorithm", str), _field(m, "distance", int))
-        for m in _field(data, "matches", list)
-    )
-    ref = data.get("ref")
-    return MatchResult(
-        offset + _field(data, "index", int), None if ref is None else str(ref), matches
-    )
-
-
-def _feedback_receipt(data: Any) -> FeedbackReceipt:
-    return FeedbackReceipt(
-        _field(data, "match_id", str),
-        _field(data, "outcome", str),
-        datetime.fromisoformat(_field(data, "recorded_at", str)),
-    )
-
-
-def _change(data: Any) -> Change:
-    action = _field(data, "action", str)
-    if action not in ("add", "remove"):
-        raise ValueError(f"unknown action {action!r}")
-    return Change(
-        seq=_field(data, "seq", int),
-        algorithm=_field(data, "algorithm", str),
-        hash=_field(data, "hash", str),
-        action=cast(Action, action),
-        state=_field(data, "state", str),
-        changed_at=datetime.fromisoformat(_field(data, "changed_at", str)),
-    )
-
-
-def _changes_page(data: Any) -> ChangesPage:
-    return ChangesPage(
-        tuple(_change(c) for c in _field(data, "changes", list)),
-        _field(data, "next_cursor", str),
-        _field(data, "has_more", bool),
-    )

@@ -45,10 +45,10 @@ from threatexchange.exchanges.collab_config import CollaborationConfigWithDefaul
 from threatexchange.extensions.manifest import ThreatExchangeExtensionManifest
 from threatexchange.signal_type.signal_base import SignalType
 
-from hashing.client import ServiceError
 from hashing.errors import InvalidHash
 from hashing.platform_client import START_CURSOR, ChangesPage, PlatformClient
 from hashing.registry import SIGNAL_TYPES
+from hashing.transport import ServiceError
 
 __all__ = [
     "API_NAME",

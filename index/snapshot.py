@@ -3,18 +3,19 @@
 `<path>.data` holds the live ids (int64, little-endian) followed by their
 codes; `<path>.json` records the format, algorithm, width, count, the last
 change-log sequence the snapshot contains, and the data file's SHA-256. Each
-file is written to a temporary name, fsynced and renamed into place, data
-first, so a crash leaves either the old snapshot or the new one. Loading
+file is written to a temporary name, fsynced and renamed into place
+(`hashing.atomic`), data first, so a crash leaves either the old snapshot or
+the new one. Loading
 refuses anything that does not check out, so the caller rebuilds instead.
 """
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from hashing.atomic import write_atomically
 from index.errors import SnapshotError
 from index.protocol import Codes, Ids
 
@@ -23,15 +24,6 @@ FORMAT = "hashbank-index-snapshot/1"
 
 def _paths(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + ".data"), path.with_name(path.name + ".json")
-
-
-def _write_atomically(target: Path, payload: bytes) -> None:
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, target)
 
 
 def write_snapshot(path: Path, algorithm: str, bits: int, seq: int, ids: Ids, codes: Codes) -> None:
@@ -47,13 +39,8 @@ def write_snapshot(path: Path, algorithm: str, bits: int, seq: int, ids: Ids, co
         "bytes": len(payload),
         "sha256": hashlib.sha256(payload).hexdigest(),
     }
-    _write_atomically(data_path, payload)
-    _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # make the renames themselves durable
-    finally:
-        os.close(directory)
+    write_atomically(data_path, payload)
+    write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
 
 
 def read_snapshot(path: Path, algorithm: str, bits: int) -> tuple[Ids, Codes, int]:

@@ -10,13 +10,13 @@ from hashing.policy import DEFAULT_POLICY
 from index import IndexConfig
 from service.api import access_log
 from service.api import docs as api_docs
-from service.api.body_limits import BodyDeadline, BodyLimits
+from service.api.body_limits import JSON_BODY_LIMIT, BodyDeadline, BodyLimits
 from service.api.client_address import TrustedProxies
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.openapi import with_body_statuses
 from service.api.request_metrics import RequestMetrics
-from service.api.routes import cases, exchange, health, pages, platform, stopncii
+from service.api.routes import cases, exchange, health, limits, pages, platform, stopncii
 from service.api.routes import metrics as metrics_route
 from service.api.throttle import FailureThrottle
 from service.api.unhandled import UnhandledErrors
@@ -33,8 +33,6 @@ from service.store.db import Database
 from service.store.matches import MatchRepository
 from service.store.platforms import PlatformRepository
 from service.telemetry import log_format, metrics
-
-JSON_BODY_LIMIT = 2 * 1024 * 1024  # 1,000 items with 8 dihedral hashes each is ~700 kB
 
 
 def _waker(settings: Settings, db: Database) -> Waker | None:
@@ -130,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimits, json_limit=JSON_BODY_LIMIT, exempt_paths=("/v1/match/image",), deadline=deadline
     )
-    for module in (cases, platform, exchange, stopncii, health, metrics_route, pages):
+    for module in (cases, platform, exchange, stopncii, limits, health, metrics_route, pages):
         app.include_router(module.router)
     app.mount("/static", pages.static_files(), name="static")
     api_docs.install(app)

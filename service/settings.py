@@ -130,7 +130,14 @@ class Settings(BaseSettings):
         description="Distinct platforms that must report a hash not_violating (and none removed) "
         "before it is suspended as disputed.",
     )
-    exchange_page_max: int = Field(1000, description="Largest page of the partner feeds.")
+    exchange_page_max: int = Field(
+        1000,
+        ge=1,
+        le=1000,
+        description="Largest page of the partner feeds (GET /v1/hashes/changes `limit`, "
+        "FetchHashes `pageSize`, at most 1,000 on the wire): a larger page asked for is "
+        "served at this size, with more to follow.",
+    )
 
     log_format: Literal["text", "json"] = Field(
         "text",

@@ -25,14 +25,13 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
-
 from hashing import PDQ_ALGORITHM, HashingError, load_image
+from hashing.atomic import write_atomically
 from hashing.platform_client import (
     PlatformClient,
     ServiceError,
+    ServiceUnreachable,
     read_checkpoint,
-    write_atomically,
     write_checkpoint,
 )
 
@@ -107,8 +106,8 @@ def main() -> int:
     except ServiceError as exc:
         print(f"hashbank refused: {exc}", file=sys.stderr)
         return 1
-    except httpx.HTTPError as exc:
-        print(f"cannot reach hashbank: {type(exc).__name__}", file=sys.stderr)
+    except ServiceUnreachable as exc:
+        print(exc, file=sys.stderr)  # one line: the server's address and why
         return 1
 
     result = {

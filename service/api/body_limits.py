@@ -19,6 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.asgi_replies import StartTracking, send_error
 
+# The largest JSON body (GET /v1/limits tells clients): a full /v1/match request,
+# 8,192 hashes of 64 hex digits in their items, is about 600 kB.
+JSON_BODY_LIMIT = 2 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class BodyDeadline:

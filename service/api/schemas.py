@@ -242,6 +242,54 @@ class FeedbackOut(BaseModel):
     recorded_at: datetime
 
 
+class LimitsOut(BaseModel):
+    """What one request to this server may carry (`GET /v1/limits`); clients split by it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_hashes": 100,
+                    "match_items": 1000,
+                    "match_hashes": 8192,
+                    "match_item_hashes": MAX_QUERY_HASHES,
+                    "feed_page": 1000,
+                    "json_body_bytes": 2097152,
+                    "image_bytes": 20971520,
+                    "image_pixels": 100000000,
+                }
+            ]
+        }
+    )
+
+    case_hashes: int = Field(
+        description="Most hashes one POST /v1/cases or POST /v1/cases/{case_id}/hashes "
+        "carries (HASHBANK_MAX_HASHES_PER_CASE); more images go in further additions"
+    )
+    match_items: int = Field(
+        description="Most items one POST /v1/match carries (HASHBANK_MAX_MATCH_BATCH)"
+    )
+    match_hashes: int = Field(
+        description="Most hashes one POST /v1/match searches, every item's hash and its "
+        "variants counted (HASHBANK_MAX_MATCH_HASHES)"
+    )
+    match_item_hashes: int = Field(
+        description="Most hashes one item carries: its hash and up to this many minus one "
+        "variants (hashing.policy.MAX_QUERY_HASHES, the match policy's query hashes)"
+    )
+    feed_page: int = Field(
+        description="Largest `limit` of GET /v1/hashes/changes (HASHBANK_EXCHANGE_PAGE_MAX)"
+    )
+    json_body_bytes: int = Field(description="Largest JSON request body, in bytes")
+    image_bytes: int = Field(
+        description="Largest image POST /v1/match/image takes, in bytes (HASHBANK_MAX_UPLOAD_BYTES)"
+    )
+    image_pixels: int = Field(
+        description="Most pixels an image sent to POST /v1/match/image may declare "
+        "(HASHBANK_MAX_IMAGE_PIXELS)"
+    )
+
+
 class ErrorDetail(BaseModel):
     location: str
     reason: str

@@ -17,17 +17,15 @@ a hash value. This module knows the format only; the database side is in
 `service.exchange.hashlist_store` and the commands in `service.admin.cli`.
 """
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from hashing import SIGNAL_TYPES as REGISTRY
 from hashing import HashingError
+from hashing.atomic import atomic_open
 from service.match.validation import parse_one
 from service.store.signals import SignalInput
 
@@ -100,26 +98,15 @@ def read(path: Path, signal_type: str | None = None) -> HashList:
 def write(path: Path, lines: Iterable[str]) -> int:
     """Write the lines to `path` (or standard output for `-`); return how many.
 
-    A file is replaced atomically: written in full to a private (0600) temporary
-    file beside it, synced, then renamed over the target, so a reader never sees a
-    partial list and an interrupted export leaves the previous file as it was.
+    A file is replaced atomically (`hashing.atomic`): written in full to a private
+    (0600) temporary file beside it, synced, then renamed over the target, so a
+    reader never sees a partial list and an interrupted export leaves the previous
+    file as it was.
     """
     if str(path) == "-":
         return _write_lines(sys.stdout, lines)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp's default already; stated, not assumed
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            count = _write_lines(f, lines)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    _sync_directory(path.parent)
-    return count
+    with atomic_open(path, "w", newline="\n") as f:
+        return _write_lines(f, lines)
 
 
 # -- internals ----------------------------------------------------------------------
@@ -166,17 +153,3 @@ def _write_lines(stream: TextIO, lines: Iterable[str]) -> int:
         stream.write(line + "\n")
         count += 1
     return count
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

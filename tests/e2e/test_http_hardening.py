@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from service.app import JSON_BODY_LIMIT
+from service.api.body_limits import JSON_BODY_LIMIT
 from tests import databases
 from tests.e2e.server import Server, platform_key
 

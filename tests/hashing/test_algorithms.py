@@ -26,6 +26,7 @@ ALL: list[SignalType] = list(ALGORITHMS)
 def test_registry_names_and_sizes() -> None:
     assert {(a.name, a.bits, a.threshold) for a in ALL} == {
         ("pdq", 256, 31),
+        ("vpdq", 256, 31),  # a video's PDQ frame hashes (issue 17)
         ("phash", 64, 10),
         ("dhash", 64, 10),
         ("md5", 128, 0),

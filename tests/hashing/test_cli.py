@@ -121,11 +121,12 @@ def test_whole_dataset_with_progress_bar_and_no_network() -> None:
 
 
 def test_requests_carry_whole_images_and_their_numbers() -> None:
-    from hashing.cli_cases import CASE_LIMIT, _requests
+    from hashing.client import pack_images
+    from hashing.limits import DEFAULT_CASE_HASHES as CASE_LIMIT
 
     hashes = [PDQ_ALGORITHM.compute(load_image(p)) for p in sorted(BSDS500.glob("*.jpg"))[:6]]
     images = [[hashes[i % 6]] * (5 + i % 2) for i in range(40)]  # 5 or 6 hashes each
-    batches = _requests(images)
+    batches = pack_images(images, CASE_LIMIT)
     assert [len(b.hashes) for b in batches] == [99, 99, 22]  # 18 + 18 + 4 images
     for batch in batches:
         assert len(batch.hashes) <= CASE_LIMIT
@@ -134,3 +135,14 @@ def test_requests_carry_whole_images_and_their_numbers() -> None:
         assert batch.images[0] == 0  # each request numbers its own images from 0
     numbers = [n for b in batches for n in dict.fromkeys(b.images)]
     assert numbers == [*range(18), *range(18), *range(4)]
+
+
+def test_an_unreachable_server_is_one_line_not_a_traceback() -> None:
+    down = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    env = {"HASHBANK_CASE_KEY": "ck_secret", "COLUMNS": "200"}  # a wide terminal: no wrapping
+    result = runner.invoke(app, ["status", "c_0123", "--server", down], env=env)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: cannot reach the hashbank service at {down}")
+    assert "ck_secret" not in result.stderr

@@ -40,13 +40,16 @@ def error(status: int, code: str, message: str, details: list[Any] | None = None
 
 @dataclass
 class FakeHashbank:
-    """The platform routes as documented: auth, /v1/match, /v1/feedback, /v1/hashes/changes."""
+    """The platform routes as documented: auth, /v1/match, /v1/feedback, /v1/hashes/changes,
+    and /v1/limits (no key), which answers 404 while `limits` is None (an older server)."""
 
     known: set[str] = field(default_factory=set)  # hashes that match (exactly)
     log: list[dict[str, Any]] = field(default_factory=list)  # the change feed, seq from 1
     max_batch: int = 1000
     max_hashes: int = 8192
-    requests: list[httpx.Request] = field(default_factory=list)
+    limits: dict[str, int] | None = None
+    limits_asked: int = 0
+    requests: list[httpx.Request] = field(default_factory=list)  # all but /v1/limits
 
     def add(self, h: str, action: str = "add", state: str = "active") -> None:
         self.log.append(
@@ -68,6 +71,11 @@ class FakeHashbank:
         return [r.content for r in self.requests]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/limits":
+            self.limits_asked += 1
+            if self.limits is None:
+                return error(404, "not_found", "Not Found")
+            return httpx.Response(200, json=self.limits)
         self.requests.append(request)
         if request.headers.get("X-API-Key") != KEY:
             return error(401, "unauthorized", "missing or unknown API key")
@@ -104,7 +112,7 @@ class FakeHashbank:
 
     def _changes(self, params: httpx.QueryParams) -> httpx.Response:
         after, limit = int(params.get("cursor", "0")), int(params["limit"])
-        if not 1 <= limit <= 1000:
+        if not 1 <= limit <= (self.limits or {}).get("feed_page", 1000):
             return error(422, "invalid_request", "limit must be 1..1000")
         page = [c for c in self.log if c["seq"] > after][:limit]
         next_cursor = str(page[-1]["seq"] if page else after)
@@ -347,7 +355,7 @@ def test_changes_returns_one_typed_page() -> None:
     assert not rest.has_more
     assert rest.next_cursor == "4"
     with pytest.raises(ValueError, match="limit"):
-        client.changes(limit=1001)
+        client.changes(limit=0)
 
 
 def test_sync_applies_every_change_in_order_and_checkpoints_the_end(tmp_path: Path) -> None:

@@ -61,6 +61,8 @@ class FakeFeed:
         self.status: int | None = None  # answer every request with this error instead
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/limits":
+            return _error(404, "not_found", "Not Found")  # a server older than the route
         assert request.url.path == "/v1/hashes/changes"
         if request.headers.get("X-API-Key") != self.key:
             return _error(401, "unauthorized", "unknown API key")

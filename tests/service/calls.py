@@ -2,7 +2,34 @@
 
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
+
+
+class Via(httpx.BaseTransport):
+    """A client's requests (`HashbankClient`, `PlatformClient`), sent through a
+    TestClient to the app in this process; `paths` and `bodies` record what was sent."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.paths: list[tuple[str, str]] = []  # (method, path)
+        self._bodies: list[tuple[str, bytes]] = []
+
+    def bodies(self, path: str) -> list[bytes]:
+        """The bodies sent to `path`, in order."""
+        return [body for sent_to, body in self._bodies if sent_to == path]
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append((request.method, request.url.path))
+        self._bodies.append((request.url.path, request.read()))
+        answer = self.client.request(
+            request.method, str(request.url), headers=dict(request.headers), content=request.read()
+        )
+        return httpx.Response(
+            answer.status_code,
+            headers={"Content-Type": answer.headers.get("content-type", "")},
+            content=answer.content,
+        )
 
 
 def case(client: TestClient, *values: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ExchangeDep, SyncCaller
+from service.api.deps import ExchangeDep, SettingsDep, SyncCaller
 from service.api.exchange_schemas import ChangeOut, ChangesPage
 from service.api.schemas import error_responses
 
@@ -16,6 +16,7 @@ _ERRORS = error_responses(401, 403, 422)
 def changes(
     caller: SyncCaller,
     exchange: ExchangeDep,
+    settings: SettingsDep,
     cursor: Annotated[
         str,
         Query(
@@ -25,7 +26,15 @@ def changes(
             description="`next_cursor` of the last page you applied; `0` for the whole list",
         ),
     ] = "0",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=1000,
+            description="At most this many changes; a server whose largest page "
+            "(`feed_page` of GET /v1/limits) is smaller serves that many",
+        ),
+    ] = 500,
 ) -> ChangesPage:
     """Hash additions, withdrawals, disputes and reinstatements after `cursor`, oldest first.
 
@@ -33,7 +42,7 @@ def changes(
     it), then store `next_cursor`; continue while `has_more`. A feed read to its
     end and resumed later never misses or repeats a change.
     """
-    entries, more = exchange.changes(int(cursor), limit)
+    entries, more = exchange.changes(int(cursor), min(limit, settings.exchange_page_max))
     return ChangesPage(
         changes=[
             ChangeOut(

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hashing import SIGNAL_TYPES, HashingError
-from service.api.deps import ExchangeDep, stopncii_caller
+from service.api.deps import ExchangeDep, SettingsDep, stopncii_caller
 from service.api.exchange_schemas import (
     FetchHashesOut,
     StopNCIIFeedback,
@@ -53,6 +53,7 @@ FeedbackCaller = Annotated[Caller, stopncii_caller("feedback")]
 def fetch_hashes(
     caller: FetchCaller,
     exchange: ExchangeDep,
+    settings: SettingsDep,
     startTimestamp: Annotated[int, Query(ge=0, le=LATEST_TIMESTAMP)] = 10,  # noqa: N803 (their names)
     pageSize: Annotated[int, Query(ge=1, le=1000)] = 800,  # noqa: N803
     # 18 digits stay below 2**63, the largest sequence number the database holds.
@@ -65,7 +66,9 @@ def fetch_hashes(
     """
     since = datetime.fromtimestamp(startTimestamp, UTC)
     theirs = {s.name: s.stopncii for s in SIGNAL_TYPES.in_exchange("stopncii")}
-    records, more = exchange.latest_records(list(theirs), since, int(nextPageToken or 0), pageSize)
+    # A smaller page than asked for is within their protocol: hasMoreRecords says so.
+    size = min(pageSize, settings.exchange_page_max)
+    records, more = exchange.latest_records(list(theirs), since, int(nextPageToken or 0), size)
     out = [
         StopNCIIHashRecord(
             lastModtimestamp=int(r.changed_at.timestamp()),

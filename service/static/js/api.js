@@ -33,7 +33,8 @@ async function call(method, path, { body, key } = {}) {
   return data;
 }
 
-// The service's per-request limit (`max_hashes_per_case`), as hashing/cli_cases.py CASE_LIMIT.
+// The service's default per-request limit (`max_hashes_per_case`), hashing.limits
+// DEFAULT_CASE_HASHES; GET /v1/limits has this server's own.
 export const MAX_HASHES_PER_REQUEST = 100;
 
 // `image`: which image of the request the hash is of (packImages numbers them), so

@@ -10,17 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from hashing import Hash, load_image
 from hashing.loading import read_header
-from hashing.platform_client import MAX_HASHES, MatchQuery, PlatformClient
+from hashing.platform_client import MatchQuery, PlatformClient
 from service.api.deps import Services
 from service.app import create_app
 from service.match.decode_budget import DecodeBudget, image_cost
 from service.match.matcher import Matcher
+from tests.service.calls import Via
 from tests.service.conftest import BRIDGE, issue_key, make_settings, random_pdq, wait_ready
 
 
@@ -38,7 +38,7 @@ def _item(n: int, variants: int = 63) -> dict[str, object]:
 def test_a_match_request_is_limited_by_the_hashes_it_searches(
     client: TestClient, api_key: str, services: Services
 ) -> None:
-    assert services.settings.max_match_hashes == MAX_HASHES == 8192  # the client mirrors it
+    assert services.settings.max_match_hashes == 8192
     at_limit = [_item(i) for i in range(128)]  # 128 images x 64 query hashes = 8,192
     response = client.post("/v1/match", json={"items": at_limit}, headers={"X-API-Key": api_key})
     assert response.status_code == 200, response.text
@@ -81,27 +81,10 @@ def test_the_platform_client_never_trips_the_hash_limit(client: TestClient, api_
         )
         for i in range(300)  # the same hashes as _item(i)
     ]
-    with PlatformClient(str(client.base_url), api_key, transport=_Via(client)) as platform:
+    with PlatformClient(str(client.base_url), api_key, transport=Via(client)) as platform:
         results = platform.match_hashes(queries)
     assert [r.index for r in results] == list(range(300))
     assert [r.ref for r in results if r.matched] == ["upload-250"]
-
-
-class _Via(httpx.BaseTransport):
-    """The platform client's requests, sent through a TestClient to the app in this process."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        answer = self.client.request(
-            request.method, str(request.url), headers=dict(request.headers), content=request.read()
-        )
-        return httpx.Response(
-            answer.status_code,
-            headers={"Content-Type": answer.headers.get("content-type", "")},
-            content=answer.content,
-        )
 
 
 # -- decoding an uploaded image within the budget -------------------------------------------

@@ -20,9 +20,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from index.errors import InvalidCodes, SnapshotError
 from service import failures
+from service.api.body_limits import JSON_BODY_LIMIT
 from service.api.errors import install_error_handlers
 from service.api.unhandled import UnhandledErrors
-from service.app import JSON_BODY_LIMIT
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 JSON = {"Content-Type": "application/json"}

@@ -1,0 +1,145 @@
+"""What the platform routes answer, typed, and the checks that turn a reply into it.
+
+`PlatformClient` (`hashing.platform_client`, which exports these types) parses
+every reply here: a reply that is not the documented shape (a missing field, a
+wrong type, an unknown action) becomes `ServiceError` with code
+`invalid_response` rather than a KeyError deep in the caller. Hash values stay
+out of the reprs, so they stay out of logs.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeVar, cast
+
+from hashing.transport import ServiceError
+
+__all__ = [
+    "Action",
+    "Change",
+    "ChangesPage",
+    "FeedbackReceipt",
+    "Match",
+    "MatchResult",
+    "changes_page",
+    "feedback_receipt",
+    "invalid",
+    "match_results",
+    "response_shape",
+]
+
+Action = Literal["add", "remove"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    match_id: str  # report what you did with it: `PlatformClient.feedback`
+    algorithm: str
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    index: int  # position in the sequence given to `match_hashes`
+    ref: str | None
+    matches: tuple[Match, ...]
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackReceipt:
+    match_id: str
+    outcome: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the hash list's change feed: `add` makes a hash matchable, `remove` drops it."""
+
+    seq: int
+    algorithm: str
+    hash: str = field(repr=False)
+    action: Action
+    state: str  # active, withdrawn, disputed or retired
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    changes: tuple[Change, ...]
+    next_cursor: str
+    has_more: bool
+
+
+def invalid(message: str, status: int = 200) -> ServiceError:
+    """A reply of the wrong kind: `ServiceError` with code `invalid_response`."""
+    return ServiceError(status, "invalid_response", message)
+
+
+@contextmanager
+def response_shape() -> Iterator[None]:
+    """Turn a response of the wrong shape (missing or mistyped fields) into `ServiceError`."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise invalid(f"unexpected response shape ({type(exc).__name__}: {exc})") from None
+
+
+def _field(data: Any, name: str, kind: type[T]) -> T:
+    value = data[name]
+    if not isinstance(value, kind):
+        raise TypeError(f"{name!r} is not {kind.__name__}")
+    return value
+
+
+def match_results(data: Any, offset: int) -> list[MatchResult]:
+    """The `results` of a POST /v1/match reply; `offset` is added to each index, which
+    counts from 0 within the request."""
+    return [_match_result(r, offset) for r in _field(data, "results", list)]
+
+
+def _match_result(data: Any, offset: int) -> MatchResult:
+    matches = tuple(
+        Match(_field(m, "match_id", str), _field(m, "algorithm", str), _field(m, "distance", int))
+        for m in _field(data, "matches", list)
+    )
+    ref = data.get("ref")
+    return MatchResult(
+        offset + _field(data, "index", int), None if ref is None else str(ref), matches
+    )
+
+
+def feedback_receipt(data: Any) -> FeedbackReceipt:
+    return FeedbackReceipt(
+        _field(data, "match_id", str),
+        _field(data, "outcome", str),
+        datetime.fromisoformat(_field(data, "recorded_at", str)),
+    )
+
+
+def _change(data: Any) -> Change:
+    action = _field(data, "action", str)
+    if action not in ("add", "remove"):
+        raise ValueError(f"unknown action {action!r}")
+    return Change(
+        seq=_field(data, "seq", int),
+        algorithm=_field(data, "algorithm", str),
+        hash=_field(data, "hash", str),
+        action=cast(Action, action),
+        state=_field(data, "state", str),
+        changed_at=datetime.fromisoformat(_field(data, "changed_at", str)),
+    )
+
+
+def changes_page(data: Any) -> ChangesPage:
+    return ChangesPage(
+        tuple(_change(c) for c in _field(data, "changes", list)),
+        _field(data, "next_cursor", str),
+        _field(data, "has_more", bool),
+    )
