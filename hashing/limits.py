@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MATCH_HASHES",
     "DEFAULT_MATCH_ITEMS",
     "DEFAULT_MATCH_ITEM_HASHES",
+    "DEFAULT_VIDEO_FRAMES",
     "Limits",
     "batches",
 ]
@@ -36,6 +37,7 @@ DEFAULT_FEED_PAGE = 1000  # HASHBANK_EXCHANGE_PAGE_MAX
 DEFAULT_JSON_BODY_BYTES = 2 * 1024 * 1024  # fixed in the service (service.api.body_limits)
 DEFAULT_IMAGE_BYTES = 20 * 1024 * 1024  # HASHBANK_MAX_UPLOAD_BYTES
 DEFAULT_IMAGE_PIXELS = 100_000_000  # HASHBANK_MAX_IMAGE_PIXELS
+DEFAULT_VIDEO_FRAMES = 3600  # HASHBANK_MAX_VIDEO_FRAMES: an hour at 1 frame per second
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class Limits:
     json_body_bytes: int  # the largest JSON request body
     image_bytes: int  # the largest image POST /v1/match/image takes
     image_pixels: int  # the most pixels an image sent there may declare
+    video_frames: int  # video frame hashes per case request or POST /v1/match/video
 
     @classmethod
     def from_json(cls, data: object) -> "Limits":
@@ -83,6 +86,7 @@ DEFAULT_LIMITS = Limits(
     json_body_bytes=DEFAULT_JSON_BODY_BYTES,
     image_bytes=DEFAULT_IMAGE_BYTES,
     image_pixels=DEFAULT_IMAGE_PIXELS,
+    video_frames=DEFAULT_VIDEO_FRAMES,
 )
 
 

@@ -257,11 +257,16 @@ class LimitsOut(BaseModel):
                     "json_body_bytes": 2097152,
                     "image_bytes": 20971520,
                     "image_pixels": 100000000,
+                    "video_frames": 3600,
                 }
             ]
         }
     )
 
+    video_frames: int = Field(
+        description="Most video frame hashes (vpdq) one case request or POST /v1/match/video "
+        "carries, its videos together (HASHBANK_MAX_VIDEO_FRAMES); not counted in case_hashes"
+    )
     case_hashes: int = Field(
         description="Most hashes one POST /v1/cases or POST /v1/cases/{case_id}/hashes "
         "carries (HASHBANK_MAX_HASHES_PER_CASE); more images go in further additions"

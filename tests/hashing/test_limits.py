@@ -70,7 +70,7 @@ def test_a_full_reply_is_read_field_by_field() -> None:
 
 
 def test_missing_fields_keep_their_default_and_unknown_ones_are_ignored() -> None:
-    limits = Limits.from_json({"case_hashes": 7, "video_frames": 10})
+    limits = Limits.from_json({"case_hashes": 7, "audio_seconds": 10})
     assert limits == Limits(**served(case_hashes=7))  # type: ignore[arg-type]
 
 

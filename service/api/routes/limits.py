@@ -29,4 +29,5 @@ async def limits(settings: SettingsDep) -> LimitsOut:
         json_body_bytes=JSON_BODY_LIMIT,
         image_bytes=settings.max_upload_bytes,
         image_pixels=settings.max_image_pixels,
+        video_frames=settings.max_video_frames,
     )

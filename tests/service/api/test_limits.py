@@ -28,6 +28,7 @@ def expected(settings: Settings) -> dict[str, int]:
         "json_body_bytes": JSON_BODY_LIMIT,
         "image_bytes": settings.max_upload_bytes,
         "image_pixels": settings.max_image_pixels,
+        "video_frames": settings.max_video_frames,
     }
 
 
@@ -49,6 +50,7 @@ def test_limits_follow_changed_settings(tmp_path: Path) -> None:
         "exchange_page_max": 2,
         "max_upload_bytes": 1024,
         "max_image_pixels": 4096,
+        "max_video_frames": 60,
     }
     settings = make_settings(tmp_path / "data", **changed)
     with TestClient(create_app(settings)) as client:
