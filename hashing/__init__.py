@@ -7,11 +7,17 @@ The small public API::
     h = PDQ_ALGORITHM.compute(image)         # Hash(algorithm="pdq", value=..., quality=...)
     h.hex, PDQ_ALGORITHM.distance(h.value, other)
 
+A video (`docs/video.md`)::
+
+    from hashing import video_signals, match_videos, VideoLimits
+    v = video_signals("clip.mp4")            # v.md5, v.frames (vPDQ), v.duration
+    match_videos(query_frames, v.frames)     # both percentages, time ranges, .is_match
+
 This package must stay installable alone: no web framework, database or FAISS.
 """
 
 from hashing.algorithm import EXACT, RADIUS, Hash, HashAlgorithm, SignalType
-from hashing.content import PHOTO, ContentType
+from hashing.content import PHOTO, VIDEO, ContentType
 from hashing.errors import (
     HashingError,
     ImageTooLarge,
@@ -19,6 +25,9 @@ from hashing.errors import (
     LowQualityImage,
     UnknownAlgorithm,
     UnreadableImage,
+    UnreadableVideo,
+    VideoTooLarge,
+    VideoTooLong,
 )
 from hashing.imagehashes import DHASH, PHASH
 from hashing.loading import DEFAULT_MAX_PIXELS, MIN_SIDE, load_image, reduction_factor
@@ -34,6 +43,11 @@ from hashing.registry import (
     parse_hash,
     signal_types_for,
 )
+from hashing.video import VideoLimits
+from hashing.video_signals import VideoSignals, video_signals
+from hashing.vpdq import VPDQ_ALGORITHM, VideoFrameHash
+from hashing.vpdq_match import TimeRange, VideoMatch, match_videos
+from hashing.vpdq_text import format_vpdq, parse_vpdq
 
 __all__ = [
     "ALGORITHMS",
@@ -51,6 +65,8 @@ __all__ = [
     "PHOTO",
     "RADIUS",
     "SIGNAL_TYPES",
+    "VIDEO",
+    "VPDQ_ALGORITHM",
     "ContentType",
     "Hash",
     "HashAlgorithm",
@@ -60,12 +76,24 @@ __all__ = [
     "LowQualityImage",
     "Query",
     "SignalType",
+    "TimeRange",
     "UnknownAlgorithm",
     "UnreadableImage",
+    "UnreadableVideo",
+    "VideoFrameHash",
+    "VideoLimits",
+    "VideoMatch",
+    "VideoSignals",
+    "VideoTooLarge",
+    "VideoTooLong",
+    "format_vpdq",
     "get_algorithm",
     "load_image",
+    "match_videos",
     "parse_hash",
     "parse_query",
+    "parse_vpdq",
     "reduction_factor",
     "signal_types_for",
+    "video_signals",
 ]

@@ -73,5 +73,9 @@ class VideoTooLong(HashingError):
     def __init__(self, what: str, value: float, limit: float, unit: str = "") -> None:
         self.what, self.value, self.limit = what, value, limit
         super().__init__(
-            f"video is too long: {what} {value:,.0f}{unit}, the limit is {limit:,.0f}{unit}"
+            f"video is too long: {what} {_number(value)}{unit}, the limit is {_number(limit)}{unit}"
         )
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"

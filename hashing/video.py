@@ -47,9 +47,10 @@ from av.video.stream import VideoStream
 from hashing.errors import UnreadableVideo, VideoTooLarge, VideoTooLong
 
 VideoSource = str | os.PathLike[str] | bytes
-# Meta's vpdq scales with SWS_AREA; accurate rounding makes swscale's output not depend
-# on which SIMD path the build takes, and brings it to Meta's reference frames (docs/video.md).
-CONVERSION = Interpolation.AREA | Interpolation.ACCURATE_RND
+# The swscale flags that reproduce Meta's reference hashes most closely (docs/video.md):
+# Lanczos for the 128x128 variant's scaling (Meta's source names SWS_AREA, further from its
+# own reference files), accurate rounding so no SIMD path changes the pixels.
+CONVERSION = Interpolation.LANCZOS | Interpolation.ACCURATE_RND
 HEADER_BYTES = 12  # enough to recognise either accepted container
 _MATROSKA_MAGIC = b"\x1a\x45\xdf\xa3"  # EBML header: MKV and WebM
 # The first box of an ISO base media file: a brand box, or an old QuickTime file's first atom.
@@ -128,7 +129,7 @@ class Video:
         self, file: BinaryIO, container: InputContainer, stream: VideoStream, limits: VideoLimits
     ) -> None:
         self._file, self._container, self._stream, self._limits = file, container, stream, limits
-        self._deadline = time.monotonic() + limits.max_seconds
+        self._started = time.monotonic()
         context = stream.codec_context
         self.coded_size = (context.width, context.height)
         rate = stream.average_rate or stream.guessed_rate
@@ -200,9 +201,9 @@ class Video:
             raise UnreadableVideo("video has no decodable frames")
 
     def _check_clock(self) -> None:
-        if time.monotonic() > self._deadline:
-            limit = self._limits.max_seconds
-            raise VideoTooLong("decoding time", limit + 1, limit, " s")
+        elapsed = time.monotonic() - self._started
+        if elapsed > self._limits.max_seconds:
+            raise VideoTooLong("decoding time", elapsed, self._limits.max_seconds, " s")
 
 
 DEFAULT_LIMITS = VideoLimits()
