@@ -19,7 +19,7 @@ stored video's. hashbank adopts `VideoMatch.is_match` (docs/video.md gives
 the measurements behind it).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -83,6 +83,10 @@ def match_videos(
     )
 
 
+def _ranges(frames: Sequence[VideoFrameHash], hit: np.ndarray) -> tuple[TimeRange, ...]:
+    return time_ranges(zip((f.timestamp for f in frames), hit.tolist(), strict=True))
+
+
 def _distinct(frames: Sequence[VideoFrameHash]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct hashes (n x 32 bytes) and, for each frame, the row of its hash."""
     if not frames:
@@ -106,14 +110,15 @@ def _hits(a: np.ndarray, b: np.ndarray, threshold: int) -> tuple[np.ndarray, np.
     return a_hit, b_hit
 
 
-def _ranges(frames: Sequence[VideoFrameHash], hit: np.ndarray) -> tuple[TimeRange, ...]:
-    """Runs of consecutive matched frames as time ranges."""
+def time_ranges(frames: Iterable[tuple[float, bool]]) -> tuple[TimeRange, ...]:
+    """Runs of consecutive matched frames, given as (timestamp, matched) in time order,
+    as time ranges from the first frame of a run to its last."""
     runs: list[list[float]] = []  # [start, end] of each run
     previous = False
-    for frame, matched in zip(frames, hit.tolist(), strict=True):
+    for timestamp, matched in frames:
         if matched and previous:
-            runs[-1][1] = frame.timestamp
+            runs[-1][1] = timestamp
         elif matched:
-            runs.append([frame.timestamp, frame.timestamp])
+            runs.append([timestamp, timestamp])
         previous = matched
     return tuple(TimeRange(start, end) for start, end in runs)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hashing.policy import MAX_QUERY_HASHES
+from hashing.vpdq_match import MATCH_PERCENT
 
 
 class Settings(BaseSettings):
@@ -40,7 +41,7 @@ class Settings(BaseSettings):
         "or 1,000 items of 8 dihedral hashes).",
     )
     video_match_percent: float = Field(
-        80.0,
+        MATCH_PERCENT,
         gt=0,
         le=100,
         description="A video matches a case video when this share of the query's distinct "

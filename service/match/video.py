@@ -27,13 +27,16 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
-from hashing import HashingError, Query, get_algorithm
+from hashing import HashingError, Query, TimeRange
+from hashing.md5 import MD5_ALGORITHM
+from hashing.vpdq import VPDQ_ALGORITHM
+from hashing.vpdq_match import time_ranges
 from service.failures import Invalid, TooLarge
 from service.match.matcher import Searcher
 from service.store.items import StoredItem
 from service.store.matches import Hit, MatchRepository
 
-FRAME_TYPE = "vpdq"
+FRAME_TYPE = VPDQ_ALGORITHM.name
 
 
 class FrameIn(Protocol):
@@ -56,8 +59,8 @@ class VideoFound:
     distance: int
     query_percent: float  # of the query's distinct frames, those that match the item
     stored_percent: float | None  # of the stored video's frames, those matched; None: an image
-    query_ranges: list[tuple[float, float]]
-    stored_ranges: list[tuple[float, float]]
+    query_ranges: tuple[TimeRange, ...]
+    stored_ranges: tuple[TimeRange, ...]
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ class _Judged:
     best: tuple[int, int]  # (signal id, distance) of the closest hash
     query_percent: float
     stored_percent: float | None
-    query_ranges: list[tuple[float, float]]
-    stored_ranges: list[tuple[float, float]]
+    query_ranges: tuple[TimeRange, ...]
+    stored_ranges: tuple[TimeRange, ...]
 
 
 class VideoMatcher:
@@ -100,7 +103,7 @@ class VideoMatcher:
             )
         if not frames and md5 is None:
             raise Invalid("a video needs its frame hashes, its md5 or both", "invalid_hash")
-        frame_type = get_algorithm(FRAME_TYPE)
+        frame_type = VPDQ_ALGORITHM
         problems: list[dict[str, Any]] = []
         times: list[tuple[float, bytes]] = []
         for i, frame in enumerate(frames):
@@ -113,7 +116,7 @@ class VideoMatcher:
         md5_value = None
         if md5 is not None:
             try:
-                md5_value = get_algorithm("md5").parse(md5)
+                md5_value = MD5_ALGORITHM.parse(md5)
             except HashingError as exc:
                 problems.append({"location": "md5", "reason": str(exc)})
         if problems:
@@ -128,18 +131,21 @@ class VideoMatcher:
         times: list[tuple[float, bytes]],
         md5: bytes | None,
     ) -> list[VideoFound]:
-        frame_type = get_algorithm(FRAME_TYPE)
+        frame_type = VPDQ_ALGORITHM
         queries = [Query(frame_type, (v,)) for v in values]
         if md5 is not None:
-            queries.append(Query(get_algorithm("md5"), (md5,)))
+            queries.append(Query(MD5_ALGORITHM, (md5,)))
         found = self.searcher.search(queries)
-        frame_hits = dict(zip(values, found[: len(values)], strict=True))
+        # stored signal -> the query frames within the threshold of it, and their distances
+        by_signal: dict[int, list[tuple[bytes, int]]] = {}
+        for value, best in zip(values, found[: len(values)], strict=True):
+            for sid, distance in best.items():
+                by_signal.setdefault(sid, []).append((value, distance))
         exact = set(found[-1]) if md5 is not None else set()
-        hit_ids = {sid for best in found for sid in best}
         judged = [
             j
-            for item in self.matches.items_holding(hit_ids)
-            if (j := self._judge(item, frame_hits, times, exact)) is not None
+            for item in self.matches.items_holding(by_signal.keys() | exact)
+            if (j := self._judge(item, by_signal, len(values), times, exact)) is not None
         ]
         judged.sort(key=lambda j: (j.best[1], -j.query_percent))
         hits = [Hit(n, j.best[0], FRAME_TYPE, j.best[1]) for n, j in enumerate(judged)]
@@ -160,27 +166,26 @@ class VideoMatcher:
     def _judge(
         self,
         item: StoredItem,
-        frame_hits: dict[bytes, dict[int, int]],
+        by_signal: dict[int, list[tuple[bytes, int]]],
+        distinct: int,
         times: list[tuple[float, bytes]],
         exact: set[int],
     ) -> _Judged | None:
-        ids = {h.signal_id for h in item.hashes}
         matched: dict[bytes, int] = {}  # query frame -> its closest distance to this item
         stored_hit: set[int] = set()
         best: tuple[int, int] | None = None
-        for value, hits in frame_hits.items():
-            for sid, distance in hits.items():
-                if sid in ids:
-                    stored_hit.add(sid)
-                    matched[value] = min(distance, matched.get(value, distance))
-                    if best is None or distance < best[1]:
-                        best = (sid, distance)
-        md5_hit = next((sid for sid in exact if sid in ids), None)
+        for h in item.hashes:
+            for value, distance in by_signal.get(h.signal_id, ()):
+                stored_hit.add(h.signal_id)
+                matched[value] = min(distance, matched.get(value, distance))
+                if best is None or distance < best[1]:
+                    best = (h.signal_id, distance)
+        md5_hit = next((h.signal_id for h in item.hashes if h.signal_id in exact), None)
         if md5_hit is not None:
             best = (md5_hit, 0)
         if best is None:
             return None
-        query_percent = 100.0 * len(matched) / len(frame_hits) if frame_hits else 100.0
+        query_percent = 100.0 * len(matched) / distinct if distinct else 100.0
         stored = item.frames(FRAME_TYPE)
         stored_percent = (
             100.0 * sum(1 for h in stored if h.signal_id in stored_hit) / len(stored)
@@ -202,23 +207,6 @@ class VideoMatcher:
             best,
             round(query_percent, 1),
             None if stored_percent is None else round(stored_percent, 1),
-            time_ranges([(t, v in matched) for t, v in times]),
-            time_ranges([(h.timestamp or 0.0, h.signal_id in stored_hit) for h in stored]),
+            time_ranges((t, v in matched) for t, v in times),
+            time_ranges((h.timestamp or 0.0, h.signal_id in stored_hit) for h in stored),
         )
-
-
-def time_ranges(frames: Sequence[tuple[float, bool]]) -> list[tuple[float, float]]:
-    """The runs of consecutive matched frames (in time order) as (first, last) times."""
-    ranges: list[tuple[float, float]] = []
-    start: float | None = None
-    last = 0.0
-    for time, hit in frames:
-        if hit and start is None:
-            start = time
-        elif not hit and start is not None:
-            ranges.append((start, last))
-            start = None
-        last = time
-    if start is not None:
-        ranges.append((start, last))
-    return ranges

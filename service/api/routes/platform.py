@@ -139,8 +139,8 @@ async def match_video(
                 distance=f.distance,
                 query_percent=f.query_percent,
                 stored_percent=f.stored_percent,
-                query_ranges=[TimeRange(start=a, end=b) for a, b in f.query_ranges],
-                stored_ranges=[TimeRange(start=a, end=b) for a, b in f.stored_ranges],
+                query_ranges=[TimeRange(start=r.start, end=r.end) for r in f.query_ranges],
+                stored_ranges=[TimeRange(start=r.start, end=r.end) for r in f.stored_ranges],
             )
             for f in found
         ],
