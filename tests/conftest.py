@@ -31,6 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    missing = [p for p in (PDQ_REFERENCE, VPDQ_REFERENCE, BSDS500) if not p.is_dir()]
+    if missing:
+        # Before collection: one clear line instead of a module's FileNotFoundError.
+        raise pytest.UsageError(
+            f"the reference data is missing at {SHARED} (no {missing[0].relative_to(SHARED)}): "
+            "put the project's shared folder beside the clone as ../shared, or set "
+            "HASHBANK_SHARED=/path/to/shared"
+        )
     # The operator's own service settings must never leak into a test (the harness's
     # HASHBANK_SHARED, _SCREENSHOTS and _CHROMIUM are not service settings).
     from service.settings import Settings
