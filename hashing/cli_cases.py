@@ -1,6 +1,7 @@
 """`hashbank submit / status / add / withdraw / match`: the client commands that talk to a service.
 
-Images are hashed here, on this device; only hashes are sent. The case key is
+Images and videos are hashed here, on this device; only hashes are sent (a
+video: its file's MD5 and its vPDQ frames at 1 per second, each with its time). The case key is
 printed once and can be saved to a private file; it is read back from the
 `HASHBANK_CASE_KEY` variable or a hidden prompt, never from the command line
 (where it would land in shell history).
@@ -9,6 +10,7 @@ printed once and can be saved to a private file; it is read back from the
 import json
 import os
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +18,20 @@ import typer
 from rich.console import Console
 
 from hashing.algorithm import Hash
+from hashing.case_items import CaseItem
+from hashing.cli_video import hash_videos
 from hashing.client import DEFAULT_SERVER, ClientError, HashbankClient
-from hashing.files import find_images, hash_files
+from hashing.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, find_images, hash_files, is_video
+from hashing.limits import Limits
 from hashing.policy import query_hashes, submission_hashes
+from hashing.video import DEFAULT_LIMITS
+from hashing.video_signals import VideoSignals
+from hashing.vpdq import DEFAULT_RATE
 
 err = Console(stderr=True)
 
 Server = Annotated[str, typer.Option(envvar="HASHBANK_SERVER", help="hashbank service URL")]
-Paths = Annotated[list[Path], typer.Argument(help="Image files or folders")]
+Paths = Annotated[list[Path], typer.Argument(help="Image or video files, or folders")]
 
 
 def _case_key() -> str:
@@ -31,28 +39,64 @@ def _case_key() -> str:
     return key.strip()
 
 
-def _hash_paths(paths: list[Path]) -> list[list[Hash]]:
-    """Each image's hashes under the match policy (`hashing.policy.submission_hashes`)."""
-    files = find_images(paths)
+@dataclass(frozen=True)
+class Hashed:
+    """What this device hashed for a case: each image's hashes, each video's signals."""
+
+    images: list[list[Hash]]
+    videos: list[tuple[Path, VideoSignals]]
+
+    def items(self, limits: Limits) -> list[CaseItem]:
+        """The case items, videos cut to the server's `video_frames` (said on stderr)."""
+        items = [CaseItem.image(hashes) for hashes in self.images]
+        for path, signals in self.videos:
+            if len(signals.frames) > limits.video_frames:
+                err.print(
+                    f"  {path.name}: {len(signals.frames)} frames hashed; the service takes "
+                    f"{limits.video_frames} per video, so every "
+                    f"{len(signals.frames) / limits.video_frames:.1f}th is sent"
+                )
+            items.append(CaseItem.video(signals, limits.video_frames))
+        return items
+
+
+def _hash_paths(paths: list[Path]) -> Hashed:
+    """Each image's hashes under the match policy (`hashing.policy.submission_hashes`)
+    and each video's MD5 and vPDQ frames (`hashing.video_signals`), with a progress bar."""
+    files = find_images(paths, IMAGE_SUFFIXES | VIDEO_SUFFIXES)
     if not files:
-        err.print("error: no image files found")
+        err.print("error: no image or video files found")
         raise typer.Exit(1)
+    kinds = {f: is_video(f) for f in files}
+    photos, movies = [f for f in files if not kinds[f]], [f for f in files if kinds[f]]
     images: list[list[Hash]] = []
-    with err.status(f"hashing {len(files)} images on this device…"):
-        for result in hash_files(files, submission_hashes):
-            if result.ok:
-                images.append(list(result.hashes))
-            else:
-                err.print(f"  skipped {result.path}: {result.error}")
-    if not images:
-        err.print("error: none of the images could be hashed; nothing was sent")
+    if photos:
+        with err.status(f"hashing {len(photos)} images on this device…"):
+            for result in hash_files(photos, submission_hashes):
+                if result.ok:
+                    images.append(list(result.hashes))
+                else:
+                    err.print(f"  skipped {result.path}: {result.error}")
+    videos: list[tuple[Path, VideoSignals]] = []
+    for done in hash_videos(
+        movies, rate=DEFAULT_RATE, limits=DEFAULT_LIMITS, err=err, show=err.is_terminal
+    ):
+        if done.signals is not None:
+            videos.append((done.path, done.signals))
+        else:
+            err.print(f"  skipped {done.path}: {done.error}")
+    if not images and not videos:
+        err.print("error: nothing could be hashed; nothing was sent")
         raise typer.Exit(1)
-    count = sum(len(h) for h in images)
-    err.print(
-        f"{len(images)} of {len(files)} images hashed ({count} hashes). "
-        "Only these hashes will be sent."
-    )
-    return images
+    said = []
+    if photos:
+        count = sum(len(h) for h in images)
+        said.append(f"{len(images)} of {len(photos)} images hashed ({count} hashes)")
+    if movies:
+        frames = sum(len(s.frames) for _, s in videos)
+        said.append(f"{len(videos)} of {len(movies)} videos hashed ({frames} frame hashes)")
+    err.print("; ".join(said) + ". Only these hashes will be sent.")
+    return Hashed(images, videos)
 
 
 def _fail(exc: ClientError | OSError) -> None:
@@ -67,13 +111,14 @@ def submit(
         Path | None, typer.Option(help="Write the case id and key to this file")
     ] = None,
 ) -> None:
-    """Hash images here and create a case from the hashes. Prints the case id and key once."""
-    images = _hash_paths(paths)
+    """Hash images and videos here and create a case from the hashes. Prints the case id and
+    key once."""
+    hashed = _hash_paths(paths)
     try:
         with HashbankClient(server) as client:
-            # Whole images per request, within the server's hashes per request
-            # (GET /v1/limits); more images go in additions to the same case.
-            first, *rest = client.case_batches(images)
+            # Whole images and videos per request, within the server's limits
+            # (GET /v1/limits); more go in additions to the same case.
+            first, *rest = client.case_batches(hashed.items(client.limits()))
             created = client.create_case(*first)
             case_id, key = created["case_id"], created["case_key"]
             for batch in rest:
@@ -123,11 +168,18 @@ def status(
     states: dict[str, int] = {}
     for h in result["hashes"]:
         states[h["state"]] = states.get(h["state"], 0) + 1
-    # Hashes sent without an image number (older clients, imports) count as an image each.
-    numbered = {h["image"] for h in result["hashes"] if h.get("image") is not None}
-    images = len(numbered) + sum(h.get("image") is None for h in result["hashes"])
+    # Hashes sent without an image number (older clients, imports) count as an image each;
+    # an item holding video frames is a video.
+    numbered: dict[int, bool] = {}
+    for h in result["hashes"]:
+        if h.get("image") is not None:
+            frame = h.get("timestamp") is not None
+            numbered[h["image"]] = numbered.get(h["image"], False) or frame
+    videos = sum(numbered.values())
+    images = len(numbered) - videos + sum(h.get("image") is None for h in result["hashes"])
     out.print(
-        f"images: {images}; hashes: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+        f"images: {images}; videos: {videos}; hashes: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     )
     out.print(f"matches on platforms: {result['match_count']}")
     for o in result["outcomes"]:
@@ -136,17 +188,22 @@ def status(
 
 
 def add(case_id: str, paths: Paths, server: Server = DEFAULT_SERVER) -> None:
-    """Hash more images here and add them to an existing case."""
-    images = _hash_paths(paths)
+    """Hash more images and videos here and add them to an existing case."""
+    hashed = _hash_paths(paths)
     key = _case_key()
     try:
         with HashbankClient(server) as client:
-            for batch in client.case_batches(images):
+            items = hashed.items(client.limits())
+            for batch in client.case_batches(items):
                 client.add_hashes(case_id, key, *batch)
     except (ClientError, OSError) as exc:
         _fail(exc)
-    count = sum(len(h) for h in images)
-    err.print(f"{count} hashes of {len(images)} images added to case {case_id}")
+        return
+    count = sum(len(item.hashes) for item in items)
+    err.print(
+        f"{count} hashes of {len(hashed.images)} images and {len(hashed.videos)} videos "
+        f"added to case {case_id}"
+    )
 
 
 def withdraw(
@@ -167,7 +224,7 @@ def withdraw(
 
 
 def match(
-    image: Path,
+    file: Annotated[Path, typer.Argument(metavar="IMAGE_OR_VIDEO")],
     server: Server = DEFAULT_SERVER,
     api_key: Annotated[
         str,
@@ -179,22 +236,33 @@ def match(
         ),
     ] = "",
 ) -> None:
-    """For platforms: hash an image here (the match policy's query hashes) and match it."""
+    """For platforms: hash an image or a video here and match its hashes.
+
+    An image sends the match policy's query hashes; a video its MD5 and vPDQ
+    frames, and each match says both percentages and the matched time ranges.
+    """
     from hashing.errors import HashingError
     from hashing.loading import load_image
+    from hashing.platform_client import PlatformClient
 
     try:
-        hashes = query_hashes(load_image(image))
-        with HashbankClient(server, api_key=api_key) as client:
-            result = client.match([hashes])
+        kind = "video" if is_video(file) else "image"
+        if kind == "video":
+            with PlatformClient(server, api_key) as platform:
+                found = platform.match_video(file)
+            matches: list[dict[str, object]] = [asdict(m) for m in found.matches]
+        else:
+            hashes = query_hashes(load_image(file))
+            with HashbankClient(server, api_key=api_key) as client:
+                result = client.match([hashes])
+            matches = result["results"][0]["matches"]
     except HashingError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
     except (ClientError, OSError) as exc:
         _fail(exc)
         return
-    matches = result["results"][0]["matches"]
-    print(json.dumps({"image": str(image), "matches": matches}))
+    print(json.dumps({kind: str(file), "matches": matches}))
     if not matches:
         err.print("no match")
 

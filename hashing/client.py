@@ -4,55 +4,31 @@ Only hashes travel; images stay on the device that hashed them. Every call
 returns the service's JSON object, or raises `ServiceError` (refused) or
 `ServiceUnreachable` (no answer), both `ClientError` (`hashing.transport`).
 Requests are kept within the server's limits (`GET /v1/limits`, `limits()`):
-`case_batches` packs a case's images into requests, `match` splits its items.
+`case_batches` packs a case's images and videos into requests, `match` splits its items.
 """
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 
 from hashing.algorithm import Hash
+from hashing.case_items import CaseBatch, CaseItem, pack_items
 from hashing.limits import Limits, batches
 from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
 
 __all__ = [
     "DEFAULT_SERVER",
     "CaseBatch",
+    "CaseItem",
     "ClientError",
     "HashbankClient",
     "Limits",
     "ServiceError",
     "ServiceUnreachable",
-    "pack_images",
 ]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-
-
-class CaseBatch(NamedTuple):
-    """One case request: its hashes, and which of the request's images each is of."""
-
-    hashes: list[Hash]
-    images: list[int]
-
-
-def pack_images(images: Sequence[Sequence[Hash]], limit: int) -> list[CaseBatch]:
-    """Pack whole images, in order, into requests of at most `limit` hashes each.
-
-    One image's hashes never straddle two requests (a dispute treats them
-    together); an image with more than `limit` hashes sends its first `limit`.
-    Each request numbers its images from 0. At least one request, maybe empty.
-    """
-    packed = [CaseBatch([], [])]
-    for hashes in images:
-        if packed[-1].hashes and len(packed[-1].hashes) + len(hashes) > limit:
-            packed.append(CaseBatch([], []))
-        batch, kept = packed[-1], list(hashes[:limit])
-        number = batch.images[-1] + 1 if batch.images else 0
-        batch.hashes.extend(kept)
-        batch.images.extend([number] * len(kept))
-    return packed
 
 
 class HashbankClient:
@@ -84,19 +60,26 @@ class HashbankClient:
 
     # -- survivor ------------------------------------------------------------------
 
-    def case_batches(self, images: Sequence[Sequence[Hash]]) -> list[CaseBatch]:
-        """Images' hashes (`hashing.policy.submission_hashes` of each) packed into case
-        requests of at most this server's `case_hashes` (`pack_images`): the first
+    def case_batches(self, items: Sequence[CaseItem | Sequence[Hash]]) -> list[CaseBatch]:
+        """Images' hashes (`hashing.policy.submission_hashes` of each, or a `CaseItem`)
+        and videos (`CaseItem.video`) packed into case requests within this server's
+        `case_hashes` and `video_frames` (`hashing.case_items.pack_items`): the first
         for `create_case`, the others for `add_hashes`."""
-        return pack_images(images, self.limits().case_hashes)
+        limits = self.limits()
+        packed = [i if isinstance(i, CaseItem) else CaseItem.image(i) for i in items]
+        return pack_items(packed, limits.case_hashes, limits.video_frames)
 
     def create_case(
-        self, hashes: Sequence[Hash], images: Sequence[int] | None = None
+        self,
+        hashes: Sequence[Hash],
+        images: Sequence[int] | None = None,
+        times: Sequence[float | None] | None = None,
     ) -> dict[str, Any]:
-        """`images`: which image of this request each hash is of (0, 1, ...), so that a
-        dispute treats one image's hashes (`hashing.policy`) together."""
+        """`images`: which image or video of this request each hash is of (0, 1, ...),
+        so that a dispute treats one item's hashes (`hashing.case_items`) together;
+        `times`: each video frame's time in seconds (None for other hashes)."""
         return self._transport.request_json(
-            "POST", "/v1/cases", json={"hashes": _payload(hashes, images)}
+            "POST", "/v1/cases", json={"hashes": _payload(hashes, images, times)}
         )
 
     def case_status(self, case_id: str, case_key: str) -> dict[str, Any]:
@@ -108,11 +91,12 @@ class HashbankClient:
         case_key: str,
         hashes: Sequence[Hash],
         images: Sequence[int] | None = None,
+        times: Sequence[float | None] | None = None,
     ) -> dict[str, Any]:
         return self._transport.request_json(
             "POST",
             f"/v1/cases/{case_id}/hashes",
-            json={"hashes": _payload(hashes, images)},
+            json={"hashes": _payload(hashes, images, times)},
             case_key=case_key,
         )
 
@@ -159,9 +143,17 @@ class HashbankClient:
         )
 
 
-def _payload(hashes: Sequence[Hash], images: Sequence[int] | None) -> list[dict[str, Any]]:
-    items = [{"algorithm": h.algorithm, "hash": h.hex, "quality": h.quality} for h in hashes]
+def _payload(
+    hashes: Sequence[Hash], images: Sequence[int] | None, times: Sequence[float | None] | None
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [
+        {"algorithm": h.algorithm, "hash": h.hex, "quality": h.quality} for h in hashes
+    ]
     if images is not None:
         for item, image in zip(items, images, strict=True):
             item["image"] = image
+    if times is not None:
+        for item, time in zip(items, times, strict=True):
+            if time is not None:
+                item["timestamp"] = time
     return items

@@ -1,7 +1,8 @@
 """A small typed client for partner platforms: match uploads, report outcomes, follow the hash list.
 
-Images never leave the platform's machine: `match_image` hashes locally (the
-match policy's query hashes, `hashing.policy`) and sends only the hex hashes.
+Images and videos never leave the platform's machine: `match_image` hashes
+locally (the match policy's query hashes, `hashing.policy`), `match_video`
+too (its MD5 and vPDQ frames), and only the hex hashes are sent.
 `sync` follows the service's change feed with a durable cursor, so a platform
 can keep its own copy of the hash list and match locally.
 
@@ -25,6 +26,7 @@ from typing import Any, Literal, Self
 import httpx
 
 from hashing.atomic import write_atomically
+from hashing.case_items import thin_frames
 from hashing.limits import DEFAULT_MATCH_HASHES, DEFAULT_MATCH_ITEMS, Limits, batches
 from hashing.loading import ImageSource, load_image
 from hashing.platform_replies import (
@@ -42,6 +44,9 @@ from hashing.platform_replies import (
 from hashing.policy import query_hashes
 from hashing.registry import get_algorithm
 from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
+from hashing.video import VideoSource
+from hashing.video_replies import VideoMatch, VideoMatchResult, video_match_result
+from hashing.video_signals import VideoSignals, video_signals
 
 __all__ = [
     "MAX_HASHES",
@@ -58,6 +63,8 @@ __all__ = [
     "PlatformClient",
     "ServiceError",
     "ServiceUnreachable",
+    "VideoMatch",
+    "VideoMatchResult",
     "read_checkpoint",
     "write_checkpoint",
 ]
@@ -157,6 +164,36 @@ class PlatformClient:
         original, *variants = query_hashes(load_image(image))
         query = MatchQuery(original.hex, tuple(h.hex for h in variants), ref)
         return self.match_hashes([query])[0]
+
+    def match_video(self, video: VideoSource, *, ref: str | None = None) -> VideoMatchResult:
+        """Hash a video here (`hashing.video_signals`: its MD5 and vPDQ frames at 1 per
+        second) and match the hashes only (`match_video_signals`).
+
+        Raises the `hashing` errors (`UnreadableVideo`, `VideoTooLarge`,
+        `VideoTooLong`) before anything is sent.
+        """
+        return self.match_video_signals(video_signals(video), ref=ref)
+
+    def match_video_signals(
+        self, signals: VideoSignals, *, ref: str | None = None
+    ) -> VideoMatchResult:
+        """Match a video already hashed: the case videos (and photos) it matches, each
+        with both match percentages and the matched time ranges.
+
+        A video with more frames than the server takes (`limits().video_frames`)
+        sends that many, evenly spaced (`hashing.case_items.thin_frames`).
+        """
+        frames = thin_frames(signals.frames, self.limits().video_frames)
+        body = {
+            "frames": [
+                {"hash": f.hex, "timestamp": f.timestamp, "quality": f.quality} for f in frames
+            ],
+            "md5": signals.md5.hex,
+            "ref": ref,
+        }
+        data = self._transport.request_json("POST", "/v1/match/video", json=body)
+        with response_shape():
+            return video_match_result(data)
 
     # -- feedback (scope `feedback`) ---------------------------------------------------
 

@@ -24,6 +24,7 @@ __all__ = [
     "MatchResult",
     "changes_page",
     "feedback_receipt",
+    "field_of",
     "invalid",
     "match_results",
     "response_shape",
@@ -91,7 +92,8 @@ def response_shape() -> Iterator[None]:
         raise invalid(f"unexpected response shape ({type(exc).__name__}: {exc})") from None
 
 
-def _field(data: Any, name: str, kind: type[T]) -> T:
+def field_of(data: Any, name: str, kind: type[T]) -> T:
+    """`data[name]`, which must be a `kind` (TypeError otherwise)."""
     value = data[name]
     if not isinstance(value, kind):
         raise TypeError(f"{name!r} is not {kind.__name__}")
@@ -101,45 +103,49 @@ def _field(data: Any, name: str, kind: type[T]) -> T:
 def match_results(data: Any, offset: int) -> list[MatchResult]:
     """The `results` of a POST /v1/match reply; `offset` is added to each index, which
     counts from 0 within the request."""
-    return [_match_result(r, offset) for r in _field(data, "results", list)]
+    return [_match_result(r, offset) for r in field_of(data, "results", list)]
 
 
 def _match_result(data: Any, offset: int) -> MatchResult:
     matches = tuple(
-        Match(_field(m, "match_id", str), _field(m, "algorithm", str), _field(m, "distance", int))
-        for m in _field(data, "matches", list)
+        Match(
+            field_of(m, "match_id", str),
+            field_of(m, "algorithm", str),
+            field_of(m, "distance", int),
+        )
+        for m in field_of(data, "matches", list)
     )
     ref = data.get("ref")
     return MatchResult(
-        offset + _field(data, "index", int), None if ref is None else str(ref), matches
+        offset + field_of(data, "index", int), None if ref is None else str(ref), matches
     )
 
 
 def feedback_receipt(data: Any) -> FeedbackReceipt:
     return FeedbackReceipt(
-        _field(data, "match_id", str),
-        _field(data, "outcome", str),
-        datetime.fromisoformat(_field(data, "recorded_at", str)),
+        field_of(data, "match_id", str),
+        field_of(data, "outcome", str),
+        datetime.fromisoformat(field_of(data, "recorded_at", str)),
     )
 
 
 def _change(data: Any) -> Change:
-    action = _field(data, "action", str)
+    action = field_of(data, "action", str)
     if action not in ("add", "remove"):
         raise ValueError(f"unknown action {action!r}")
     return Change(
-        seq=_field(data, "seq", int),
-        algorithm=_field(data, "algorithm", str),
-        hash=_field(data, "hash", str),
+        seq=field_of(data, "seq", int),
+        algorithm=field_of(data, "algorithm", str),
+        hash=field_of(data, "hash", str),
         action=cast(Action, action),
-        state=_field(data, "state", str),
-        changed_at=datetime.fromisoformat(_field(data, "changed_at", str)),
+        state=field_of(data, "state", str),
+        changed_at=datetime.fromisoformat(field_of(data, "changed_at", str)),
     )
 
 
 def changes_page(data: Any) -> ChangesPage:
     return ChangesPage(
-        tuple(_change(c) for c in _field(data, "changes", list)),
-        _field(data, "next_cursor", str),
-        _field(data, "has_more", bool),
+        tuple(_change(c) for c in field_of(data, "changes", list)),
+        field_of(data, "next_cursor", str),
+        field_of(data, "has_more", bool),
     )

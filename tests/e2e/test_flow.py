@@ -108,7 +108,7 @@ def test_survivor_to_platform_and_back(tmp_path: Path) -> None:
         shown = run_cli([str(BIN / "hashbank"), "status", case_id.group(1)], case_env)
         assert shown.returncode == 0, shown.stderr
         total = sum(per_image) + added_hashes
-        assert f"images: {len(PHOTOS) + 1}; hashes: {total} active" in shown.stdout
+        assert f"images: {len(PHOTOS) + 1}; videos: 0; hashes: {total} active" in shown.stdout
         (tmp_path / "copy.jpg").write_bytes(copy)
         platform_env = {**env, "HASHBANK_API_KEY": api_key, "HASHBANK_SERVER": server.url}
         tested = run_cli([str(BIN / "hashbank"), "match", str(tmp_path / "copy.jpg")], platform_env)

@@ -121,18 +121,20 @@ def test_whole_dataset_with_progress_bar_and_no_network() -> None:
 
 
 def test_requests_carry_whole_images_and_their_numbers() -> None:
-    from hashing.client import pack_images
+    from hashing.case_items import CaseItem, pack_items
     from hashing.limits import DEFAULT_CASE_HASHES as CASE_LIMIT
+    from hashing.limits import DEFAULT_VIDEO_FRAMES
 
     hashes = [PDQ_ALGORITHM.compute(load_image(p)) for p in sorted(BSDS500.glob("*.jpg"))[:6]]
-    images = [[hashes[i % 6]] * (5 + i % 2) for i in range(40)]  # 5 or 6 hashes each
-    batches = pack_images(images, CASE_LIMIT)
+    images = [CaseItem.image([hashes[i % 6]] * (5 + i % 2)) for i in range(40)]  # 5 or 6 each
+    batches = pack_items(images, CASE_LIMIT, DEFAULT_VIDEO_FRAMES)
     assert [len(b.hashes) for b in batches] == [99, 99, 22]  # 18 + 18 + 4 images
     for batch in batches:
         assert len(batch.hashes) <= CASE_LIMIT
         assert len(batch.images) == len(batch.hashes)
         assert batch.images == sorted(batch.images)
         assert batch.images[0] == 0  # each request numbers its own images from 0
+        assert batch.times == [None] * len(batch.hashes)
     numbers = [n for b in batches for n in dict.fromkeys(b.images)]
     assert numbers == [*range(18), *range(18), *range(4)]
 

@@ -3,10 +3,13 @@
 import io
 from collections.abc import Sequence
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import av.video.stream
 import numpy as np
+
+from hashing.video import open_video
 
 
 def picture(index: int, width: int, height: int) -> np.ndarray:
@@ -81,3 +84,34 @@ def huge_declared(side: int = 12000) -> bytes:
         assert at >= 0, "the Matroska muxer's layout changed"
         data[at + 2 : at + 4] = side.to_bytes(2, "big")
     return bytes(data)
+
+
+def reencode(
+    source: Path | bytes, *, crop: float = 0.0, bit_rate: int = 300_000, width: int | None = None
+) -> bytes:
+    """A platform's copy of `source`: its frames as a player shows them (upright), each
+    cropped by `crop` of its width and height (half from each side), scaled to `width`
+    (aspect kept) if given, re-encoded as H.264 at `bit_rate` bits per second at the
+    source's average frame rate."""
+    out = io.BytesIO()
+    with open_video(source) as video, av.open(out, "w", format="mp4") as muxer:
+        stream = muxer.add_stream("libx264", rate=video.frame_rate or Fraction(30))
+        assert isinstance(stream, av.video.stream.VideoStream)
+        stream.bit_rate, stream.pix_fmt = bit_rate, "yuv420p"
+        for number, frame in enumerate(video.frames()):
+            pixels = frame.rgb()
+            h, w = pixels.shape[:2]
+            dy, dx = int(h * crop / 2), int(w * crop / 2)
+            picture = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(pixels[dy : h - dy, dx : w - dx]), format="rgb24"
+            )
+            if number == 0:  # the stream's size is set before its first frame
+                out_w = width or picture.width
+                stream.width = out_w // 2 * 2
+                stream.height = round(picture.height * out_w / picture.width / 2) * 2
+            picture = picture.reformat(width=stream.width, height=stream.height, format="yuv420p")
+            for packet in stream.encode(picture):
+                muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+    return out.getvalue()
