@@ -1,7 +1,8 @@
 """`hashbank submit / status / add / withdraw / match`: the client commands that talk to a service.
 
 Images and videos are hashed here, on this device; only hashes are sent (a
-video: its file's MD5 and its vPDQ frames at 1 per second, each with its time). The case key is
+video: its file's MD5 and its vPDQ frames at 1 per second, each with its time
+and its other forms, `hashing.video_forms`). The case key is
 printed once and can be saved to a private file; it is read back from the
 `HASHBANK_CASE_KEY` variable or a hidden prompt, never from the command line
 (where it would land in shell history).
@@ -25,6 +26,7 @@ from hashing.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, find_images, hash_file
 from hashing.limits import Limits
 from hashing.policy import query_hashes, submission_hashes
 from hashing.video import DEFAULT_LIMITS
+from hashing.video_forms import SUBMITTED
 from hashing.video_signals import VideoSignals
 from hashing.vpdq import DEFAULT_RATE
 
@@ -50,13 +52,15 @@ class Hashed:
         """The case items, videos cut to the server's `video_frames` (said on stderr)."""
         items = [CaseItem.image(hashes) for hashes in self.images]
         for path, signals in self.videos:
-            if len(signals.frames) > limits.video_frames:
+            item = CaseItem.video(signals, limits.video_frames)
+            sent = len(item.hashes) - item.variant_count - 1
+            if sent < len(signals.frames):
                 err.print(
                     f"  {path.name}: {len(signals.frames)} frames hashed; the service takes "
-                    f"{limits.video_frames} per video, so every "
-                    f"{len(signals.frames) / limits.video_frames:.1f}th is sent"
+                    f"{limits.video_frames} frame hashes per video, so {sent} frames, "
+                    "evenly spaced, are sent"
                 )
-            items.append(CaseItem.video(signals, limits.video_frames))
+            items.append(item)
         return items
 
 
@@ -79,7 +83,12 @@ def _hash_paths(paths: list[Path]) -> Hashed:
                     err.print(f"  skipped {result.path}: {result.error}")
     videos: list[tuple[Path, VideoSignals]] = []
     for done in hash_videos(
-        movies, rate=DEFAULT_RATE, limits=DEFAULT_LIMITS, err=err, show=err.is_terminal
+        movies,
+        rate=DEFAULT_RATE,
+        limits=DEFAULT_LIMITS,
+        err=err,
+        show=err.is_terminal,
+        forms=SUBMITTED,
     ):
         if done.signals is not None:
             videos.append((done.path, done.signals))
@@ -94,7 +103,11 @@ def _hash_paths(paths: list[Path]) -> Hashed:
         said.append(f"{len(images)} of {len(photos)} images hashed ({count} hashes)")
     if movies:
         frames = sum(len(s.frames) for _, s in videos)
-        said.append(f"{len(videos)} of {len(movies)} videos hashed ({frames} frame hashes)")
+        forms = sum(len(f.variants) for _, s in videos for f in s.frames)
+        said.append(
+            f"{len(videos)} of {len(movies)} videos hashed "
+            f"({frames} frames, {frames + forms} frame hashes with their other forms)"
+        )
     err.print("; ".join(said) + ". Only these hashes will be sent.")
     return Hashed(images, videos)
 

@@ -26,6 +26,7 @@ from rich.progress import (
 
 from hashing.errors import HashingError
 from hashing.video import VideoLimits
+from hashing.video_forms import Side
 from hashing.video_signals import VideoSignals, video_signals
 from hashing.vpdq import VideoProgress
 from hashing.vpdq_text import format_vpdq
@@ -45,9 +46,16 @@ class VideoResult:
 
 
 def hash_videos(
-    paths: list[Path], *, rate: float | None, limits: VideoLimits, err: Console, show: bool
+    paths: list[Path],
+    *,
+    rate: float | None,
+    limits: VideoLimits,
+    err: Console,
+    show: bool,
+    forms: Side | None = None,
 ) -> list[VideoResult]:
-    """Hash each video in turn; never raises for a bad file."""
+    """Hash each video in turn (with each frame's `forms` for that side, if given,
+    `hashing.video_forms`); never raises for a bad file."""
     results = []
     with Progress(
         TextColumn("{task.description}"),
@@ -73,15 +81,19 @@ def hash_videos(
                     speed=speed,
                 )
 
-            results.append(_hash_one(path, rate, limits, advance))
+            results.append(_hash_one(path, rate, limits, advance, forms))
     return results
 
 
 def _hash_one(
-    path: Path, rate: float | None, limits: VideoLimits, advance: Callable[[VideoProgress], None]
+    path: Path,
+    rate: float | None,
+    limits: VideoLimits,
+    advance: Callable[[VideoProgress], None],
+    forms: Side | None,
 ) -> VideoResult:
     try:
-        signals = video_signals(path, rate=rate, limits=limits, on_progress=advance)
+        signals = video_signals(path, rate=rate, limits=limits, on_progress=advance, forms=forms)
     except HashingError as exc:
         return VideoResult(path, error=str(exc))
     except PermissionError:

@@ -74,12 +74,14 @@ class HashbankClient:
         hashes: Sequence[Hash],
         images: Sequence[int] | None = None,
         times: Sequence[float | None] | None = None,
+        variants: Sequence[bool] | None = None,
     ) -> dict[str, Any]:
         """`images`: which image or video of this request each hash is of (0, 1, ...),
         so that a dispute treats one item's hashes (`hashing.case_items`) together;
-        `times`: each video frame's time in seconds (None for other hashes)."""
+        `times`: each video frame's time in seconds (None for other hashes);
+        `variants`: whether each is another form of a video frame."""
         return self._transport.request_json(
-            "POST", "/v1/cases", json={"hashes": _payload(hashes, images, times)}
+            "POST", "/v1/cases", json={"hashes": _payload(hashes, images, times, variants)}
         )
 
     def case_status(self, case_id: str, case_key: str) -> dict[str, Any]:
@@ -92,11 +94,12 @@ class HashbankClient:
         hashes: Sequence[Hash],
         images: Sequence[int] | None = None,
         times: Sequence[float | None] | None = None,
+        variants: Sequence[bool] | None = None,
     ) -> dict[str, Any]:
         return self._transport.request_json(
             "POST",
             f"/v1/cases/{case_id}/hashes",
-            json={"hashes": _payload(hashes, images, times)},
+            json={"hashes": _payload(hashes, images, times, variants)},
             case_key=case_key,
         )
 
@@ -144,7 +147,10 @@ class HashbankClient:
 
 
 def _payload(
-    hashes: Sequence[Hash], images: Sequence[int] | None, times: Sequence[float | None] | None
+    hashes: Sequence[Hash],
+    images: Sequence[int] | None,
+    times: Sequence[float | None] | None,
+    variants: Sequence[bool] | None = None,
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [
         {"algorithm": h.algorithm, "hash": h.hex, "quality": h.quality} for h in hashes
@@ -156,4 +162,8 @@ def _payload(
         for item, time in zip(items, times, strict=True):
             if time is not None:
                 item["timestamp"] = time
+    if variants is not None:
+        for item, variant in zip(items, variants, strict=True):
+            if variant:
+                item["variant"] = True
     return items

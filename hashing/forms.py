@@ -98,8 +98,13 @@ CLIPPED_MIN_QUALITY = 70
 BLOCK_MIN = 0.10
 
 
-def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.Image:
-    """Cut plain rows and columns off the edges (step 1); the same object if none are plain."""
+def trim_borders(
+    image: Image.Image, tolerance: int = TRIM_TOLERANCE, min_run: float = TRIM_MIN_RUN
+) -> Image.Image:
+    """Cut plain rows and columns off the edges (step 1); the same object if none are plain.
+
+    A side is trimmed only when its plain run is at least `min_run` of the image's size.
+    """
     pixels = _rgb(image)
     height, width = pixels.shape[:2]
     top, bottom = _plain_run_ends(_plain_lines(pixels, tolerance))
@@ -107,8 +112,8 @@ def trim_borders(image: Image.Image, tolerance: int = TRIM_TOLERANCE) -> Image.I
         return image  # every row is plain: a blank picture, not a border
     # Columns, over the rows that remain.
     left, right = _plain_run_ends(_plain_lines(pixels[top:bottom].transpose(1, 0, 2), tolerance))
-    top, bottom = _min_run(top, bottom, height)
-    left, right = _min_run(left, right, width)
+    top, bottom = _min_run(top, bottom, height, min_run)
+    left, right = _min_run(left, right, width, min_run)
     if (top, bottom, left, right) == (0, height, 0, width):
         return image
     kept_w, kept_h = right - left, bottom - top
@@ -241,7 +246,7 @@ def _plain_run_ends(plain: np.ndarray) -> tuple[int, int]:
     return int(kept[0]), int(kept[-1]) + 1
 
 
-def _min_run(start: int, end: int, size: int) -> tuple[int, int]:
-    """Keep a side's trim only if it is at least TRIM_MIN_RUN of the image's size."""
-    least = size * TRIM_MIN_RUN
+def _min_run(start: int, end: int, size: int, min_run: float) -> tuple[int, int]:
+    """Keep a side's trim only if it is at least `min_run` of the image's size."""
+    least = size * min_run
     return (start if start >= least else 0), (end if size - end >= least else size)

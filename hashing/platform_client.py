@@ -45,6 +45,7 @@ from hashing.policy import query_hashes
 from hashing.registry import get_algorithm
 from hashing.transport import ClientError, ServiceError, ServiceUnreachable, Transport
 from hashing.video import VideoSource
+from hashing.video_forms import QUERIED
 from hashing.video_replies import VideoMatch, VideoMatchResult, video_match_result
 from hashing.video_signals import VideoSignals, video_signals
 
@@ -167,12 +168,13 @@ class PlatformClient:
 
     def match_video(self, video: VideoSource, *, ref: str | None = None) -> VideoMatchResult:
         """Hash a video here (`hashing.video_signals`: its MD5 and vPDQ frames at 1 per
-        second) and match the hashes only (`match_video_signals`).
+        second, each with its queried forms, `hashing.video_forms`) and match the
+        hashes only (`match_video_signals`).
 
         Raises the `hashing` errors (`UnreadableVideo`, `VideoTooLarge`,
         `VideoTooLong`) before anything is sent.
         """
-        return self.match_video_signals(video_signals(video), ref=ref)
+        return self.match_video_signals(video_signals(video, forms=QUERIED), ref=ref)
 
     def match_video_signals(
         self, signals: VideoSignals, *, ref: str | None = None
@@ -186,7 +188,13 @@ class PlatformClient:
         frames = thin_frames(signals.frames, self.limits().video_frames)
         body = {
             "frames": [
-                {"hash": f.hex, "timestamp": f.timestamp, "quality": f.quality} for f in frames
+                {
+                    "hash": f.hex,
+                    "timestamp": f.timestamp,
+                    "quality": f.quality,
+                    "variants": [v.hex() for v in f.variants],
+                }
+                for f in frames
             ],
             "md5": signals.md5.hex,
             "ref": ref,

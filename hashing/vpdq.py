@@ -34,6 +34,7 @@ from hashing.algorithm import RADIUS, BinaryCodec, IndexKind
 from hashing.pdq import MIN_QUALITY
 from hashing.sampling import sample
 from hashing.video import DEFAULT_LIMITS, DecodedFrame, VideoLimits, VideoSource, open_video
+from hashing.video_forms import Side, frame_variants
 
 DEFAULT_RATE: Final = 1.0  # frames per second, as Meta recommends
 EVERY_FRAME: Final = None  # `rate=EVERY_FRAME`: hash every decoded frame
@@ -84,6 +85,8 @@ class VideoFrameHash:
     timestamp: float
     quality: int
     hash: bytes  # 32 bytes, big-endian bit order like every hashbank value
+    # Its other forms' hashes (`hashing.video_forms`), when asked for; not Meta's.
+    variants: tuple[bytes, ...] = ()
 
     @property
     def hex(self) -> str:
@@ -119,11 +122,19 @@ class VideoProgress:
     expected: int | None
 
 
-def hash_frame(frame: DecodedFrame, size: tuple[int, int] | None = None) -> VideoFrameHash:
-    """PDQ of one decoded frame, upright, at full resolution or scaled to `size` (width, height)."""
-    bits, quality = pdqhash.compute(frame.rgb(size))
+def hash_frame(
+    frame: DecodedFrame, size: tuple[int, int] | None = None, forms: Side | None = None
+) -> VideoFrameHash:
+    """PDQ of one decoded frame, upright, at full resolution or scaled to `size` (width,
+    height); with `forms`, also that side's other forms of a frame of enough quality
+    (`hashing.video_forms.frame_variants`)."""
+    rgb = frame.rgb(size)
+    bits, quality = pdqhash.compute(rgb)
     value = np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
-    return VideoFrameHash(frame.number, float(frame.timestamp), int(quality), value)
+    variants = (
+        frame_variants(rgb, value, forms) if forms is not None and quality >= MIN_QUALITY else ()
+    )
+    return VideoFrameHash(frame.number, float(frame.timestamp), int(quality), value, variants)
 
 
 def hash_video(
@@ -133,12 +144,14 @@ def hash_video(
     size: tuple[int, int] | None = None,
     limits: VideoLimits = DEFAULT_LIMITS,
     on_progress: Callable[[VideoProgress], None] | None = None,
+    forms: Side | None = None,
 ) -> VideoHashes:
     """Decode a video (path or bytes) and PDQ-hash the frames sampled at `rate` per second.
 
     `rate=EVERY_FRAME` hashes every frame. `size` scales frames before
     hashing (Meta's downsampling); None hashes them at full resolution.
-    `on_progress` is called after every decoded frame. Raises the
+    `on_progress` is called after every decoded frame. `forms` adds each
+    frame's other forms for that side (`hashing.video_forms`). Raises the
     `hashing.video` errors (`UnreadableVideo`, `VideoTooLarge`, `VideoTooLong`).
     """
     hashed: list[VideoFrameHash] = []
@@ -156,7 +169,7 @@ def hash_video(
                 yield frame
 
         for frame in sample(counted(), rate):
-            hashed.append(hash_frame(frame, size))
+            hashed.append(hash_frame(frame, size, forms))
     if on_progress is not None:
         on_progress(VideoProgress(decoded, len(hashed), decoded))
     return VideoHashes(tuple(hashed), float(end), decoded)

@@ -8,6 +8,11 @@ matches when some frame hash of the other side is within distance 31
 * `query_percent`: of the query's distinct frame hashes, how many match;
 * `stored_percent`: of the stored video's distinct frame hashes, how many match.
 
+A frame that carries variants (its other forms, `hashing.video_forms`) matches
+when its hash or any of its variants is within the distance of the other
+side's hash or variants; it still counts as one frame. Without variants this
+is Meta's rule exactly.
+
 Either side empty (no frame of enough quality) gives 0 and 0. The matched
 stretches of each video are given as time ranges: in order, the frames of
 enough quality that match, consecutive ones merged into one `TimeRange` from
@@ -70,11 +75,13 @@ def match_videos(
     """Compare a query video's frames with a stored video's by Meta's rule (module docstring)."""
     query_frames = [f for f in query if f.quality >= min_quality]
     stored_frames = [f for f in stored if f.quality >= min_quality]
-    query_values, query_index = _distinct(query_frames)
-    stored_values, stored_index = _distinct(stored_frames)
-    if not len(query_values) or not len(stored_values):
+    query_rows, query_owner, query_index = _distinct(query_frames)
+    stored_rows, stored_owner, stored_index = _distinct(stored_frames)
+    if not len(query_rows) or not len(stored_rows):
         return VideoMatch(0.0, 0.0, (), ())
-    query_hit, stored_hit = _hits(query_values, stored_values, threshold)
+    query_row_hit, stored_row_hit = _hits(query_rows, stored_rows, threshold)
+    query_hit = _owners_hit(query_owner, query_row_hit, int(query_index.max()) + 1)
+    stored_hit = _owners_hit(stored_owner, stored_row_hit, int(stored_index.max()) + 1)
     return VideoMatch(
         100.0 * float(query_hit.mean()),
         100.0 * float(stored_hit.mean()),
@@ -87,13 +94,27 @@ def _ranges(frames: Sequence[VideoFrameHash], hit: np.ndarray) -> tuple[TimeRang
     return time_ranges(zip((f.timestamp for f in frames), hit.tolist(), strict=True))
 
 
-def _distinct(frames: Sequence[VideoFrameHash]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct hashes (n x 32 bytes) and, for each frame, the row of its hash."""
+def _distinct(frames: Sequence[VideoFrameHash]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hashes to compare (n x 32 bytes: each distinct frame hash, then the frames'
+    variants), the distinct frame each row belongs to, and each frame's distinct frame."""
     if not frames:
-        return np.zeros((0, 32), np.uint8), np.zeros(0, np.intp)
+        return np.zeros((0, 32), np.uint8), np.zeros(0, np.intp), np.zeros(0, np.intp)
     codes = np.frombuffer(b"".join(f.hash for f in frames), np.uint8).reshape(len(frames), -1)
     values, index = np.unique(codes, axis=0, return_inverse=True)
-    return values, index.reshape(-1)
+    index = index.reshape(-1)
+    variants = [(int(index[i]), v) for i, f in enumerate(frames) for v in f.variants]
+    if not variants:
+        return values, np.arange(len(values)), index
+    extra = np.frombuffer(b"".join(v for _, v in variants), np.uint8).reshape(len(variants), -1)
+    owners = np.concatenate([np.arange(len(values)), [o for o, _ in variants]])
+    return np.concatenate([values, extra]), owners.astype(np.intp), index
+
+
+def _owners_hit(owner: np.ndarray, row_hit: np.ndarray, count: int) -> np.ndarray:
+    """For each distinct frame: did any of its rows (its hash or a variant) match."""
+    hit = np.zeros(count, bool)
+    hit[owner[row_hit]] = True
+    return hit
 
 
 def _hits(a: np.ndarray, b: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:

@@ -54,6 +54,16 @@ class HashIn(BaseModel):
             "required for video frame hashes (vpdq), not allowed for others",
         ),
     ] = None
+    variant: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description="A video frame hash only: true when this is another form of the "
+            "frame at `timestamp` (its plain borders trimmed, a centre crop: "
+            "hashing.video_forms) rather than the frame's own vPDQ hash. It counts as that "
+            "frame when matching and is left out of exports in Meta's vPDQ format",
+        ),
+    ] = False
 
 
 class HashList(BaseModel):
@@ -77,6 +87,9 @@ class CaseHashOut(BaseModel):
     )
     timestamp: float | None = Field(
         None, description="A video frame's time in seconds in its video (none for others)"
+    )
+    variant: bool = Field(
+        False, description="Another form of the video frame at `timestamp`, not a frame"
     )
 
 
@@ -176,6 +189,16 @@ class FrameIn(BaseModel):
         int | None,
         Field(strict=True, ge=0, le=100, description="Its PDQ quality; refused below 50"),
     ] = None
+    variants: Annotated[
+        list[Annotated[str, Field(max_length=64)]],
+        Field(
+            default_factory=list,
+            max_length=8,
+            description="The PDQ hashes of the frame's other forms (trimmed, centre crop, "
+            "mirrored: hashing.video_forms), at most 8: a cropped, letterboxed or mirrored "
+            "copy then matches too; the frame still counts once",
+        ),
+    ]
 
 
 class VideoMatchRequest(BaseModel):

@@ -5,8 +5,10 @@ quality floor); `items` are anything with `algorithm`, `hash`, `quality`,
 `image` and `timestamp` (the API's `HashIn`), so nothing here depends on the
 HTTP layer. A video frame hash (a `timed` signal type) must say which video of
 the request it is of (`image`) and its time (`timestamp`); no other hash may
-have a time. Images' hashes and videos' frames have separate limits: a video
-of an hour is thousands of frames.
+have a time. A frame's variant (another form of it, `hashing.video_forms`) is
+a frame hash with `variant` true, at its frame's time. Images' hashes and
+videos' frames (variants included) have separate limits: a video of an hour is
+thousands of frames.
 """
 
 from collections.abc import Sequence
@@ -28,6 +30,8 @@ class SubmittedHash(Protocol):
     def image(self) -> int | None: ...
     @property
     def timestamp(self) -> float | None: ...
+    @property
+    def variant(self) -> bool: ...
 
 
 def parse_hashes(
@@ -50,7 +54,14 @@ def parse_hashes(
     for i, item in enumerate(items):
         try:
             parsed.append(
-                parse_one(item.algorithm, item.hash, item.quality, item.image, item.timestamp)
+                parse_one(
+                    item.algorithm,
+                    item.hash,
+                    item.quality,
+                    item.image,
+                    item.timestamp,
+                    item.variant,
+                )
             )
         except (HashingError, ValueError) as exc:
             problems.append({"location": f"{field}.{i}", "reason": str(exc)})
@@ -65,6 +76,7 @@ def parse_one(
     quality: int | None = None,
     image: int | None = None,
     timestamp: float | None = None,
+    variant: bool = False,
 ) -> SignalInput:
     """One validated signal; `HashingError` for a bad hash, `ValueError` for a frame
     without its video and time (or a time on something that is not a frame)."""
@@ -77,7 +89,9 @@ def parse_one(
             )
     elif timestamp is not None:
         raise ValueError(f"only video frames have a timestamp, not {parsed.algorithm} hashes")
-    return SignalInput(parsed.algorithm, parsed.value, quality, image, timestamp)
+    elif variant:
+        raise ValueError(f"only video frames have variants, not {parsed.algorithm} hashes")
+    return SignalInput(parsed.algorithm, parsed.value, quality, image, timestamp, variant)
 
 
 def _timed(algorithm: str) -> bool:

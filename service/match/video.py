@@ -5,8 +5,12 @@ if it has it. The pipeline:
 
 1. **Parse**: at most `max_frames` frames (413), every bad frame reported at
    once (422). Frames with the same hash count once (Meta's rule: a video is
-   the set of its distinct frame hashes).
-2. **Search** every distinct frame hash in one call: among stored video frames
+   the set of its distinct frame hashes). A frame may carry variants, the
+   hashes of its other forms (`hashing.video_forms`: trimmed, cropped,
+   mirrored); a variant that matches counts as its frame matching.
+2. **Search** every distinct frame hash and variant in one call: among stored
+   video frames (and their variants: a stored frame matches when it or one of
+   its variants does)
    and, since a photo's PDQ is comparable (`searched_by`), among stored photos,
    within the threshold; the MD5 among stored MD5s.
 3. **Judge** each stored item (image or video) that a hit belongs to: the
@@ -48,6 +52,18 @@ class FrameIn(Protocol):
     def timestamp(self) -> float: ...
     @property
     def quality(self) -> int | None: ...
+    @property
+    def variants(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class ParsedVideo:
+    """Step 1's result: the query's distinct frames and what to search for them."""
+
+    frames: list[bytes]  # the distinct frame hashes
+    times: list[tuple[float, bytes]]  # every (time, frame hash), in time order
+    owner: dict[bytes, set[bytes]]  # each value searched -> the frames it is (a form) of
+    md5: bytes | None
 
 
 @dataclass(frozen=True)
@@ -89,13 +105,12 @@ class VideoMatcher:
         self, platform_id: int, frames: Sequence[FrameIn], md5: str | None
     ) -> list[VideoFound]:
         """Steps 1 to 4 (see the module docstring); the matched items, closest first."""
-        values, times, md5_value = self.parse(frames, md5)
-        return await run_in_threadpool(self._match, platform_id, values, times, md5_value)
+        parsed = self.parse(frames, md5)
+        return await run_in_threadpool(self._match, platform_id, parsed)
 
-    def parse(
-        self, frames: Sequence[FrameIn], md5: str | None
-    ) -> tuple[list[bytes], list[tuple[float, bytes]], bytes | None]:
-        """Step 1: the distinct frame hashes, every (time, hash) in time order, the MD5."""
+    def parse(self, frames: Sequence[FrameIn], md5: str | None) -> ParsedVideo:
+        """Step 1: the distinct frames, every (time, hash) in time order, the values to
+        search (frames and their variants) and the MD5."""
         if len(frames) > self.max_frames:
             raise TooLarge(
                 f"at most {self.max_frames:,} frames per video, got {len(frames):,}",
@@ -106,13 +121,18 @@ class VideoMatcher:
         frame_type = VPDQ_ALGORITHM
         problems: list[dict[str, Any]] = []
         times: list[tuple[float, bytes]] = []
+        owner: dict[bytes, set[bytes]] = {}
         for i, frame in enumerate(frames):
             try:
                 value = frame_type.parse(frame.hash)
                 frame_type.check_quality(frame.quality)
-                times.append((frame.timestamp, value))
+                forms = [frame_type.parse(v) for v in frame.variants]
             except HashingError as exc:
                 problems.append({"location": f"frames.{i}", "reason": str(exc)})
+                continue
+            times.append((frame.timestamp, value))
+            for form in (value, *forms):
+                owner.setdefault(form, set()).add(value)
         md5_value = None
         if md5 is not None:
             try:
@@ -122,30 +142,27 @@ class VideoMatcher:
         if problems:
             raise Invalid("some hashes are not valid", "invalid_hash", problems)
         times.sort(key=lambda t: t[0])
-        return list(dict.fromkeys(v for _, v in times)), times, md5_value
+        return ParsedVideo(list(dict.fromkeys(v for _, v in times)), times, owner, md5_value)
 
-    def _match(
-        self,
-        platform_id: int,
-        values: list[bytes],
-        times: list[tuple[float, bytes]],
-        md5: bytes | None,
-    ) -> list[VideoFound]:
+    def _match(self, platform_id: int, video: ParsedVideo) -> list[VideoFound]:
         frame_type = VPDQ_ALGORITHM
+        values = list(video.owner)
         queries = [Query(frame_type, (v,)) for v in values]
-        if md5 is not None:
-            queries.append(Query(MD5_ALGORITHM, (md5,)))
+        if video.md5 is not None:
+            queries.append(Query(MD5_ALGORITHM, (video.md5,)))
         found = self.searcher.search(queries)
-        # stored signal -> the query frames within the threshold of it, and their distances
+        # stored signal -> the query frames with a form within the threshold of it, and
+        # their distances
         by_signal: dict[int, list[tuple[bytes, int]]] = {}
         for value, best in zip(values, found[: len(values)], strict=True):
             for sid, distance in best.items():
-                by_signal.setdefault(sid, []).append((value, distance))
-        exact = set(found[-1]) if md5 is not None else set()
+                for frame in video.owner[value]:
+                    by_signal.setdefault(sid, []).append((frame, distance))
+        exact = set(found[-1]) if video.md5 is not None else set()
         judged = [
             j
             for item in self.matches.items_holding(by_signal.keys() | exact)
-            if (j := self._judge(item, by_signal, len(values), times, exact)) is not None
+            if (j := self._judge(item, by_signal, video, exact)) is not None
         ]
         judged.sort(key=lambda j: (j.best[1], -j.query_percent))
         hits = [Hit(n, j.best[0], FRAME_TYPE, j.best[1]) for n, j in enumerate(judged)]
@@ -167,17 +184,17 @@ class VideoMatcher:
         self,
         item: StoredItem,
         by_signal: dict[int, list[tuple[bytes, int]]],
-        distinct: int,
-        times: list[tuple[float, bytes]],
+        video: ParsedVideo,
         exact: set[int],
     ) -> _Judged | None:
         matched: dict[bytes, int] = {}  # query frame -> its closest distance to this item
-        stored_hit: set[int] = set()
+        hit_times: set[float] = set()  # stored frames (by time) with a form hit
         best: tuple[int, int] | None = None
         for h in item.hashes:
-            for value, distance in by_signal.get(h.signal_id, ()):
-                stored_hit.add(h.signal_id)
-                matched[value] = min(distance, matched.get(value, distance))
+            for frame, distance in by_signal.get(h.signal_id, ()):
+                if h.timestamp is not None:
+                    hit_times.add(h.timestamp)
+                matched[frame] = min(distance, matched.get(frame, distance))
                 if best is None or distance < best[1]:
                     best = (h.signal_id, distance)
         md5_hit = next((h.signal_id for h in item.hashes if h.signal_id in exact), None)
@@ -185,10 +202,11 @@ class VideoMatcher:
             best = (md5_hit, 0)
         if best is None:
             return None
+        distinct = len(video.frames)
         query_percent = 100.0 * len(matched) / distinct if distinct else 100.0
         stored = item.frames(FRAME_TYPE)
         stored_percent = (
-            100.0 * sum(1 for h in stored if h.signal_id in stored_hit) / len(stored)
+            100.0 * sum(1 for h in stored if h.timestamp in hit_times) / len(stored)
             if stored
             else None
         )
@@ -207,6 +225,6 @@ class VideoMatcher:
             best,
             round(query_percent, 1),
             None if stored_percent is None else round(stored_percent, 1),
-            time_ranges((t, v in matched) for t, v in times),
-            time_ranges((h.timestamp or 0.0, h.signal_id in stored_hit) for h in stored),
+            time_ranges((t, v in matched) for t, v in video.times),
+            time_ranges((h.timestamp or 0.0, h.timestamp in hit_times) for h in stored),
         )

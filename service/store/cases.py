@@ -37,6 +37,7 @@ class CaseHash:
     withdrawn_at: datetime | None
     image: int | None
     timestamp: float | None = None
+    variant: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ class CaseRepository:
                         added_at=utcnow(),
                         image=None if item.image is None else first_image + item.image,
                         timestamp=item.timestamp,
+                        variant=item.variant,
                     )
                 )
                 held.add(signal.id)
@@ -249,6 +251,7 @@ class CaseRepository:
                 withdrawn_at=link.withdrawn_at,
                 image=link.image,
                 timestamp=link.timestamp,
+                variant=link.variant,
             )
             for link in case.links
         ]

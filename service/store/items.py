@@ -24,6 +24,7 @@ class ItemHash:
     signal_id: int
     algorithm: str
     timestamp: float | None  # a video frame's time; None for others
+    variant: bool = False  # another form of the frame at `timestamp` (hashing.video_forms)
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,10 @@ class StoredItem:
     hashes: tuple[ItemHash, ...]
 
     def frames(self, algorithm: str) -> list[ItemHash]:
-        """The item's hashes of one (timed) signal type, in time order."""
+        """The item's frame hashes of one (timed) signal type, variants left out, in
+        time order."""
         return sorted(
-            (h for h in self.hashes if h.algorithm == algorithm),
+            (h for h in self.hashes if h.algorithm == algorithm and not h.variant),
             key=lambda h: (h.timestamp or 0.0, h.signal_id),
         )
 
@@ -64,6 +66,7 @@ def items_holding(session: Session, signal_ids: Collection[int]) -> list[StoredI
                 Signal.id,
                 Signal.algorithm,
                 CaseSignal.timestamp,
+                CaseSignal.variant,
             )
             .join(Signal, Signal.id == CaseSignal.signal_id)
             .join(Case, Case.id == CaseSignal.case_id)
@@ -71,10 +74,10 @@ def items_holding(session: Session, signal_ids: Collection[int]) -> list[StoredI
             # however many items, and a case holds few.
             .where(CaseSignal.case_id.in_({c for c, _ in numbered}), active)
         ).all()
-        for case_id, image, signal_id, algorithm, timestamp in rows:
+        for case_id, image, signal_id, algorithm, timestamp, variant in rows:
             if (case_id, image) in numbered:
                 found.setdefault((case_id, image), []).append(
-                    ItemHash(signal_id, algorithm, timestamp)
+                    ItemHash(signal_id, algorithm, timestamp, variant)
                 )
     items = [StoredItem(c, i, tuple(hashes)) for (c, i), hashes in sorted(found.items())]
     if single:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -101,6 +103,8 @@ class CaseSignal(Base):
     image: Mapped[int | None]
     # A video's frame hash: its time in seconds from the video's start (None otherwise).
     timestamp: Mapped[float | None] = mapped_column(Float)
+    # Another form of the video frame at `timestamp` (hashing.video_forms), not a frame.
+    variant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="links")
     signal: Mapped[Signal] = relationship()

@@ -35,20 +35,25 @@ _SUSPENDING = {OPEN: DISPUTED, RETIRED: RETIRED}
 @dataclass(frozen=True)
 class SignalInput:
     """A validated hash as submitted: algorithm name, raw bytes, optional PDQ quality,
-    which image or video of its request it is of (None: an image of its own), and a
-    video frame's time in seconds."""
+    which image or video of its request it is of (None: an image of its own), a
+    video frame's time in seconds, and whether it is another form of that frame
+    (`hashing.video_forms`) rather than the frame's own hash."""
 
     algorithm: str
     value: bytes
     quality: int | None = None
     image: int | None = None
     timestamp: float | None = None
+    variant: bool = False
 
 
 def fold_duplicates(inputs: list[SignalInput]) -> list[SignalInput]:
     seen: dict[tuple[str, bytes], SignalInput] = {}
     for item in inputs:
-        seen.setdefault((item.algorithm, item.value), item)
+        key = (item.algorithm, item.value)
+        # A frame's own hash wins over an equal variant of another frame.
+        if key not in seen or (seen[key].variant and not item.variant):
+            seen[key] = item
     return list(seen.values())
 
 

@@ -107,3 +107,25 @@ def test_the_payload_gives_frames_their_timestamp_and_nothing_else_one() -> None
         (True, 1),
     ]
     assert [item["timestamp"] for item in body[2:]] == [0.0, 1.0]
+
+
+def test_a_frames_variants_follow_it_flagged_and_count_against_the_frame_limit() -> None:
+    forms = tuple(
+        VideoFrameHash(i, float(i), 90, os.urandom(32), (os.urandom(32), os.urandom(32)))
+        for i in range(30)
+    )
+    signals = VideoSignals(Hash(MD5_ALGORITHM.name, os.urandom(16)), forms, 30.0, 30)
+    item = CaseItem.video(signals)
+    assert item.frame_count == 90
+    assert item.variant_count == 60
+    assert item.variants[:4] == (False, False, True, True)  # md5, frame 0, its 2 forms
+    assert item.times[1:4] == (0.0, 0.0, 0.0)
+    assert [h.quality for h in item.hashes[1:4]] == [90, None, None]
+    assert [h.value for h in item.hashes[2:4]] == list(forms[0].variants)
+    fitted = CaseItem.video(signals, max_frames=20)
+    assert fitted.frame_count <= 20
+    assert fitted.frame_count == 18  # 6 whole frames of 3 hashes, evenly spaced
+    (batch,) = pack_items([fitted], limit=100, frame_limit=20)
+    body = _payload(*batch)
+    assert [item.get("variant", False) for item in body[1:4]] == [False, True, True]
+    assert "variant" not in body[0]

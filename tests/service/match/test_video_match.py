@@ -7,6 +7,7 @@ another scene must not, a trimmed copy and a clip inside a longer video must,
 and a single frame sent as a photo's PDQ finds the video.
 """
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,54 @@ def test_a_dispute_suspends_the_whole_video(client: TestClient, services: Servic
     assert {h["state"] for h in held} == {"disputed"}  # every frame and the MD5
     third = issue_key(services, "Platform C")
     assert match_video(client, third, frames(GREY), md5=MD5) == []
+
+
+def _unrelated(rng: random.Random) -> str:
+    """A random 256-bit value: about 128 bits from any hash (none within 31, in practice)."""
+    return f"{rng.getrandbits(256):064x}"
+
+
+def test_a_frame_matches_by_its_variants_and_counts_once(client: TestClient, api_key: str) -> None:
+    """A cropped copy's frames are far from the stored frames' own hashes; the stored
+    frames' variants (their crop forms, flagged `variant`) are what it matches."""
+    sent = frames(ORIGINAL)[:10]
+    rng = random.Random(5)
+    crops = [_unrelated(rng) for _ in sent]  # stand-ins for the crop forms
+    hashes = [{"algorithm": "vpdq", "image": 0, **f} for f in sent]
+    hashes += [
+        {"algorithm": "vpdq", "image": 0, "hash": c, "timestamp": f["timestamp"], "variant": True}
+        for f, c in zip(sent, crops, strict=True)
+    ]
+    r = client.post("/v1/cases", json={"hashes": hashes})
+    assert r.status_code == 201, r.text
+    case_id, key = r.json()["case_id"], r.json()["case_key"]
+    held = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": key}).json()["hashes"]
+    assert sorted(h["variant"] for h in held) == [False] * 10 + [True] * 10
+
+    # The copy: 8 frames equal to a crop form, 2 unrelated; nothing near a frame's own hash.
+    copy = [
+        {"hash": crops[i] if i < 8 else _unrelated(rng), "timestamp": float(i)} for i in range(10)
+    ]
+    (found,) = match_video(client, api_key, copy)
+    assert (found["query_percent"], found["stored_percent"]) == (80.0, 80.0)
+    assert found["distance"] == 0
+
+    # The query's own variants count as their frame, once: frame 9 now also matches.
+    copy[9]["variants"] = [sent[9]["hash"], crops[9]]
+    (found,) = match_video(client, api_key, copy)
+    assert (found["query_percent"], found["stored_percent"]) == (90.0, 90.0)
+
+
+def test_variants_are_only_for_video_frames_and_bounded(client: TestClient, api_key: str) -> None:
+    (f,) = frames(ORIGINAL)[:1]
+    photo = {"algorithm": "pdq", "hash": f["hash"], "quality": 100, "variant": True}
+    r = client.post("/v1/cases", json={"hashes": [photo]})
+    assert r.status_code == 422
+    assert "only video frames have variants" in r.text
+    sent = {**f, "variants": [f["hash"]] * 9}
+    r = client.post("/v1/match/video", json={"frames": [sent]}, headers={"X-API-Key": api_key})
+    assert r.status_code == 422
+    bad = {**f, "variants": ["zz" * 32]}
+    r = client.post("/v1/match/video", json={"frames": [bad]}, headers={"X-API-Key": api_key})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_hash")
+    assert r.json()["error"]["details"][0]["location"] == "frames.0"
