@@ -82,9 +82,9 @@ function plain(data, start, step, count, tolerance) {
   return r1 - r0 <= tolerance && g1 - g0 <= tolerance && b1 - b0 <= tolerance;
 }
 
-// Keep a side's trim only if it is at least TRIM_MIN_RUN of the image's size.
-function minRun(start, end, size) {
-  const least = size * TRIM_MIN_RUN;
+// Keep a side's trim only if it is at least `fraction` of the image's size.
+function minRun(start, end, size, fraction) {
+  const least = size * fraction;
   return [start >= least ? start : 0, size - end >= least ? end : size];
 }
 
@@ -92,7 +92,7 @@ function minRun(start, end, size) {
  * The box that `hashing.forms.trim_borders` keeps (step 1): {x0, y0, x1, y1},
  * exclusive ends; the whole image when nothing is trimmed.
  */
-export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE) {
+export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE, minRunFraction = TRIM_MIN_RUN) {
   const whole = { x0: 0, y0: 0, x1: width, y1: height };
   const rowBytes = width * 4;
   let top = 0;
@@ -105,8 +105,8 @@ export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE)
   while (left < width && column(left)) left++;
   let right = width;
   while (right > left && column(right - 1)) right--;
-  [top, bottom] = minRun(top, bottom, height);
-  [left, right] = minRun(left, right, width);
+  [top, bottom] = minRun(top, bottom, height, minRunFraction);
+  [left, right] = minRun(left, right, width, minRunFraction);
   if (top === 0 && bottom === height && left === 0 && right === width) return whole;
   const keptW = right - left;
   const keptH = bottom - top;
