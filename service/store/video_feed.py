@@ -57,7 +57,8 @@ def _publish_one(session: Session, case_id: int, image: int) -> None:
         .select_from(Dispute)
         .where(Dispute.signal_id.in_(ids), Dispute.state.in_((OPEN, RETIRED)))
     )
-    in_force = session.get(Case, case_id).state == ACTIVE and not suspended  # type: ignore[union-attr]
+    case_state = session.scalar(select(Case.state).where(Case.id == case_id))
+    in_force = case_state == ACTIVE and not suspended
     announced = _announced(session, case_id, ids)
     due = [
         (link, signal, "add" if want else "remove")
