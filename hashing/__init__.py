@@ -47,7 +47,7 @@ from hashing.video import VideoLimits
 from hashing.video_signals import VideoSignals, video_signals
 from hashing.vpdq import VPDQ_ALGORITHM, VideoFrameHash
 from hashing.vpdq_match import TimeRange, VideoMatch, match_videos
-from hashing.vpdq_text import format_vpdq, parse_vpdq
+from hashing.vpdq_text import format_pytx_vpdq, format_vpdq, parse_pytx_vpdq, parse_vpdq
 
 __all__ = [
     "ALGORITHMS",
@@ -86,11 +86,13 @@ __all__ = [
     "VideoSignals",
     "VideoTooLarge",
     "VideoTooLong",
+    "format_pytx_vpdq",
     "format_vpdq",
     "get_algorithm",
     "load_image",
     "match_videos",
     "parse_hash",
+    "parse_pytx_vpdq",
     "parse_query",
     "parse_vpdq",
     "reduction_factor",

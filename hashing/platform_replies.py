@@ -69,6 +69,13 @@ class Change:
     action: Action
     state: str  # active, withdrawn, disputed or retired
     changed_at: datetime
+    quality: int | None = None
+    # A video's hash: the video's opaque reference, whether the hash joins (add) or
+    # leaves (remove) it, and a frame's time in it. None for others (and older servers).
+    item: str | None = None
+    item_action: Action | None = None
+    timestamp: float | None = None
+    variant: bool = False  # another form of the frame at `timestamp`, not a frame of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +147,29 @@ def _change(data: Any) -> Change:
         action=cast(Action, action),
         state=field_of(data, "state", str),
         changed_at=datetime.fromisoformat(field_of(data, "changed_at", str)),
+        quality=_optional(data, "quality", int),
+        item=_optional(data, "item", str),
+        item_action=_item_action(data),
+        timestamp=None if (t := _optional(data, "timestamp", (int, float))) is None else float(t),
+        variant=data.get("variant") is True,
     )
+
+
+def _optional(data: Any, name: str, kind: type | tuple[type, ...]) -> Any:
+    """`data[name]` if present and not null, checked like `field_of`; None otherwise."""
+    value = data.get(name)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise TypeError(f"{name!r} has the wrong type")
+    return value
+
+
+def _item_action(data: Any) -> Action | None:
+    action = _optional(data, "item_action", str)
+    if action not in (None, "add", "remove"):
+        raise ValueError(f"unknown item_action {action!r}")
+    if (action is None) != (data.get("item") is None):
+        raise ValueError("item and item_action come together")
+    return cast(Action | None, action)
 
 
 def changes_page(data: Any) -> ChangesPage:

@@ -22,19 +22,19 @@ Where each piece lives, in pytx's terms:
 - checkpoint (`HashbankCheckpoint`): the feed's cursor, the server it belongs to and
   the time of the newest change seen; plain fields, so it survives both the CLI's
   pickles and HMA's JSON (`dataclass_json`).
-- records: one per hash of a signal type pytx has a name for (the descriptor's
-  `threatexchange`: PDQ as `pdq`, MD5 as `video_md5`), keyed `("pdq", hex)`; an
-  `add` maps to a `HashbankSignalMetadata`, a `remove` to None, which pytx's merge
-  deletes. Other algorithms (`phash`, `dhash`) are skipped: pytx has no signal
-  type for them.
+- records (`hashing.threatexchange_records`): one per hash of a signal type pytx has
+  a name for (PDQ as `pdq`, MD5 as `video_md5`), keyed `("pdq", hex)`, and one per
+  video as pytx's whole-video `vpdq` signal (a JSON list of its frames), keyed by the
+  video's reference; an `add` maps to a `HashbankSignalMetadata`, a `remove` (a
+  video leaving) to None, which pytx's merge deletes. Other algorithms (`phash`,
+  `dhash`) are skipped: pytx has no signal type for them.
 
 The HTTP calls are `hashing.platform_client.PlatformClient`'s. This module imports
 `threatexchange`, an optional dependency: nothing else in `hashing` imports it.
 """
 
-import logging
 import typing as t
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,9 +45,13 @@ from threatexchange.exchanges.collab_config import CollaborationConfigWithDefaul
 from threatexchange.extensions.manifest import ThreatExchangeExtensionManifest
 from threatexchange.signal_type.signal_base import SignalType
 
-from hashing.errors import InvalidHash
 from hashing.platform_client import START_CURSOR, ChangesPage, PlatformClient
-from hashing.registry import SIGNAL_TYPES
+from hashing.threatexchange_records import (
+    HashbankSignalMetadata,
+    RecordKey,
+    by_value,
+    page_updates,
+)
 from hashing.transport import ServiceError
 
 __all__ = [
@@ -63,10 +67,6 @@ __all__ = [
 
 API_NAME = "hashbank"  # stored by the CLI and HMA with every collaboration: never rename
 PAGE_SIZE = 500  # changes per request (the service allows up to 1,000)
-
-_log = logging.getLogger(__name__)
-
-RecordKey = tuple[str, str]  # (pytx signal type name, hash)
 
 
 def _server(base_url: str) -> str:
@@ -145,19 +145,6 @@ class HashbankCheckpoint(state.FetchCheckpointBase):
         return self.latest_change_ts
 
 
-@dataclass
-class HashbankSignalMetadata(state.FetchedSignalMetadata):
-    """A hash a survivor submitted for her own intimate image.
-
-    No platform has verified it, so its opinion is an investigation seed, as pytx's
-    StopNCII exchange treats user-submitted cases: review a match, then act. The
-    feed carries nothing else about a hash (no case, no survivor), and nor does this.
-    """
-
-    def get_as_opinions(self) -> Sequence[state.SignalOpinion]:
-        return [state.SignalOpinion(False, state.SignalOpinionCategory.INVESTIGATION_SEED, set())]
-
-
 HashbankDelta = state.FetchDelta[RecordKey, HashbankSignalMetadata, HashbankCheckpoint]
 
 
@@ -231,6 +218,16 @@ class HashbankSignalExchangeAPI(
             pass
         return api
 
+    @classmethod
+    def naive_convert_to_signal_type(
+        cls,
+        signal_types: Sequence[type[SignalType]],
+        collab: HashbankCollabConfig,
+        fetched: Mapping[RecordKey, HashbankSignalMetadata | None],
+    ) -> dict[type[SignalType], dict[str, HashbankSignalMetadata]]:
+        """pytx's conversion, on records keyed by value (a video's key is its reference)."""
+        return super().naive_convert_to_signal_type(signal_types, collab, by_value(fetched))
+
     def fetch_iter(
         self,
         supported_signal_types: Sequence[type[SignalType]],
@@ -240,8 +237,8 @@ class HashbankSignalExchangeAPI(
 
         A page whose checkpoint equals the previous one (nothing new) is not
         yielded, except on a first fetch, so that even an empty feed leaves a
-        checkpoint behind. Keys are `("pdq", hex)`; within a page a later change to
-        the same hash replaces an earlier one, as the feed's order requires.
+        checkpoint behind. Keys are `("pdq", hex)` or `("vpdq", video reference)`;
+        within a page a later change to the same record replaces an earlier one.
         Raises `ValueError` when the checkpoint belongs to another server. Records
         are yielded whatever `supported_signal_types` says: pytx's stores
         drop the types they do not index when they convert records to signals.
@@ -258,12 +255,9 @@ class HashbankSignalExchangeAPI(
         with self._client() as client:
             while True:
                 page = self._page(client, cursor, PAGE_SIZE)
-                updates: dict[RecordKey, HashbankSignalMetadata | None] = {}
                 for change in page.changes:
                     latest = max(latest or 0, _unix_seconds(change.changed_at))
-                    key = _record_key(change.algorithm, change.hash)
-                    if key is not None:
-                        updates[key] = HashbankSignalMetadata() if change.action == "add" else None
+                updates = page_updates(page.changes)
                 after = HashbankCheckpoint(server, page.next_cursor, latest)
                 if after != checkpoint:
                     yield state.FetchDelta(updates, after)
@@ -293,20 +287,6 @@ class HashbankSignalExchangeAPI(
                     f"(HTTP {e.status}, {e.code}); it needs the sync scope",
                 ) from e
             raise
-
-
-def _record_key(algorithm: str, value: str) -> RecordKey | None:
-    """The pytx key of a hash in canonical (lowercase) hex, or None to skip it."""
-    signal_type = SIGNAL_TYPES.get(algorithm)
-    if signal_type is None or signal_type.threatexchange is None:
-        return None
-    try:
-        return signal_type.threatexchange, signal_type.format(signal_type.parse(value))
-    except InvalidHash:
-        # Safe to skip even for a removal: a malformed hash was never stored here.
-        # The value itself stays out of the log (hash values are sensitive).
-        _log.warning("hashbank feed: skipped a malformed %s hash", algorithm)
-        return None
 
 
 def _unix_seconds(moment: datetime) -> int:

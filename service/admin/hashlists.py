@@ -4,12 +4,14 @@
 deployment, say) into one new case whose key is shown once. Both are audited.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from hashing import MD5_ALGORITHM, VPDQ_ALGORITHM
 from service.admin.db import admin_database
 from service.exchange import hashlist
 from service.exchange import hashlist_store as hashlists
@@ -28,26 +30,59 @@ def _audit(action: str, **detail: object) -> None:
 
 def export_hashes(
     file: Annotated[Path, typer.Argument(help="Where to write the list; - for standard output")],
+    form: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="How videos are written: pytx (a video_md5 line, then pytx's vpdq signal, a "
+            "JSON list) or vpdq (a 'video MD5' line, then the frames in Meta's vPDQ text format)",
+        ),
+    ] = "pytx",
 ) -> None:
-    """Write every active hash pytx has a type for (`pdq <hex>`, `video_md5 <hex>` lines).
+    """Write every active hash pytx has a type for (`pdq <hex>`, `video_md5 <hex>` lines),
+    and every video whole (its frames with their times, and its MD5; see --format).
 
-    Withdrawn, disputed and retired hashes are never exported. The file is replaced
-    atomically and is readable only by you (0600): hash lists are sensitive.
+    Withdrawn, disputed and retired hashes, and suspended videos, are never exported.
+    The file is replaced atomically and is readable only by you (0600): hash lists are
+    sensitive.
     """
+    if form not in hashlist.FORMATS:
+        err.print(f"error: --format must be one of {', '.join(hashlist.FORMATS)}", markup=False)
+        raise typer.Exit(2)
     db = admin_database()
+    counts = {"hashes": 0, "videos": 0, "frames": 0}
     try:
         with db.transaction(read_only=True) as session:
             active = hashlists.active_by_algorithm(session)
-            rows = hashlists.exportable(session, hashlist.EXPORTABLE)
-            written = hashlist.write(file, (hashlist.format_line(a, v) for a, v in rows))
+            md5s: set[bytes] = set()  # written with their videos: not again on their own
+
+            def lines() -> Iterator[str]:
+                for video in hashlists.videos(session):
+                    counts["videos"] += 1
+                    counts["frames"] += len(video.frames)
+                    if video.md5 is not None:
+                        md5s.add(video.md5)
+                    yield from hashlist.format_video(video, form)
+                for algorithm, value in hashlists.exportable(session, hashlist.EXPORTABLE):
+                    if not (algorithm == MD5_ALGORITHM.name and value in md5s):
+                        counts["hashes"] += 1
+                        yield hashlist.format_line(algorithm, value)
+
+            hashlist.write(file, lines())
     except OSError as exc:
         err.print(f"error: cannot write {file}: {exc.strerror or exc}", markup=False)
         raise typer.Exit(1) from None
-    skipped = sum(n for algorithm, n in active.items() if algorithm not in hashlist.EXPORTABLE)
-    _audit("export", hashes=written, skipped=skipped, file=str(file))
+    listed = hashlist.EXPORTABLE | {VPDQ_ALGORITHM.name}
+    skipped = sum(n for algorithm, n in active.items() if algorithm not in listed)
+    _audit("export", skipped=skipped, file=str(file), form=form, **counts)
     kinds = ", ".join(sorted(hashlist.SIGNAL_TYPES))
+    videos = (
+        f" and {counts['videos']} videos ({counts['frames']} frames, {form} form)"
+        if counts["videos"]
+        else ""
+    )
     (err if str(file) == "-" else out).print(
-        f"{written} active hashes ({kinds}) written to "
+        f"{counts['hashes']} active hashes ({kinds}){videos} written to "
         f"{'standard output' if str(file) == '-' else file}; {skipped} active hashes of other "
         "algorithms skipped (python-threatexchange has no signal type for them)",
         markup=False,
@@ -74,7 +109,9 @@ def import_hashes(
 ) -> None:
     """Create one case from a hash list (`pdq <hex>` lines) and print its id and key once.
 
-    Every line is checked first: one bad line imports nothing. Duplicates are folded,
+    Videos in either form `export --format` writes each become one video of the case
+    (frames with their times, and its MD5). Every line is checked first: one bad line
+    imports nothing. Duplicates are folded,
     withdrawn hashes come back, hashes already active are linked. The list is written
     `--chunk` hashes per transaction; if writing fails part-way, the case is withdrawn
     again, so nothing of it matches. Withdraw the whole list later as any case, with
@@ -123,6 +160,9 @@ def import_hashes(
     }
     counts["not_matching"] = distinct - counts["new"] - counts["already_active"]
     counts["not_matching"] -= counts["reactivated"]  # disputed or retired: they stay so
+    if parsed.videos:
+        counts["videos"] = parsed.videos
+        counts["low_quality_frames"] = parsed.low_quality_frames
     _audit("import", case=created.case_id, **counts)
     err.print(
         f"imported {distinct} hashes from {parsed.lines} lines "
@@ -131,6 +171,12 @@ def import_hashes(
         + (
             f", {counts['not_matching']} disputed or retired (they stay out of matching)"
             if counts["not_matching"]
+            else ""
+        )
+        + (f"; {parsed.videos} videos" if parsed.videos else "")
+        + (
+            f" ({parsed.low_quality_frames} frames below quality 50 dropped)"
+            if parsed.low_quality_frames
             else ""
         ),
         markup=False,

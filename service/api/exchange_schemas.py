@@ -21,6 +21,34 @@ class ChangeOut(BaseModel):
     )
     state: Literal["active", "withdrawn", "disputed", "retired"]
     changed_at: datetime
+    quality: int | None = Field(
+        None, description="The hash's quality (PDQ and vPDQ frames, 0-100), when known"
+    )
+    item: str | None = Field(
+        None,
+        description="A video's hashes only (its vPDQ frames and its MD5): an opaque, stable "
+        "reference of the video (`v_...`), the same on every entry of that video. It names "
+        "no case and tells nothing about other videos. Group a video's entries by it",
+    )
+    timestamp: float | None = Field(
+        None, description="A video frame's time in seconds from the start of its video"
+    )
+    item_action: Literal["add", "remove"] | None = Field(
+        None,
+        description="With `item`: add: this hash is part of the video; remove: it no longer "
+        "is (the video was withdrawn or is suspended). A video's entries arrive together, "
+        "on one page, and always all of them: apply them as one change of the video. "
+        "`action` still says whether the hash itself matches (another video or photo may "
+        "hold it)",
+    )
+    variant: bool = Field(
+        False,
+        description="A video frame's entry only: true when the hash is another form of the "
+        "frame at `timestamp` (its borders trimmed, a centre crop: hashing.video_forms), "
+        "not a frame of the video in Meta's sense. Match with it like a frame to catch "
+        "cropped and letterboxed copies; leave it out of a video given to Meta's vPDQ "
+        "matcher, which would count it as a frame",
+    )
 
 
 class ChangesPage(BaseModel):
@@ -36,9 +64,21 @@ class ChangesPage(BaseModel):
                             "action": "remove",
                             "state": "withdrawn",
                             "changed_at": "2026-11-23T10:00:00Z",
-                        }
+                        },
+                        {
+                            "seq": 42,
+                            "algorithm": "vpdq",
+                            "hash": PDQ_EXAMPLE,
+                            "action": "add",
+                            "state": "active",
+                            "changed_at": "2026-11-23T10:01:00Z",
+                            "quality": 100,
+                            "item": "v_4f1c09a2d6b8e3775a10",
+                            "timestamp": 2.0,
+                            "item_action": "add",
+                        },
                     ],
-                    "next_cursor": "41",
+                    "next_cursor": "42",
                     "has_more": False,
                 }
             ]

@@ -9,9 +9,10 @@ sequence never misses a change, however cases are created and withdrawn meanwhil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from service.store import changes as change_log
 from service.store.credentials import new_public_id
@@ -19,6 +20,7 @@ from service.store.db import Database
 from service.store.matches import add_feedback
 from service.store.models import CaseSignal, Change, Feedback, Match, Platform, Signal, utcnow
 from service.store.partner_refs import PartnerRefs
+from service.store.signals import ACTIVE
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,13 @@ class ChangeEntry:
     action: str  # add: now matchable; remove: delete it
     state: str  # the hash's state after this change
     changed_at: datetime
+    quality: int | None = None
+    # A video's hash joining (item_action add) or leaving (remove) the video `item`, an
+    # opaque reference (PartnerRefs.video); `timestamp`: a frame's time in it.
+    item: str | None = None
+    timestamp: float | None = None
+    item_action: str | None = None
+    variant: bool = False  # another form of the frame at `timestamp` (hashing.video_forms)
 
 
 @dataclass(frozen=True)
@@ -51,14 +60,46 @@ class ExchangeRepository:
         self.refs = PartnerRefs(db)
 
     def changes(self, after: int, limit: int) -> tuple[list[ChangeEntry], bool]:
-        """Every change after sequence `after`, in order; and whether more follow."""
+        """Every change after sequence `after`, in order; and whether more follow.
+
+        A video's rows (written together by `video_feed.publish`) are never split
+        between pages: a page ends before them, or, when they start it and outnumber
+        `limit`, holds all of them.
+        """
         with self.db.transaction(read_only=True) as session:
-            rows = change_log.since(session, after, limit + 1)
-        entries = [
-            ChangeEntry(r.seq, r.algorithm, r.value.hex(), r.op, r.state, r.changed_at)
-            for r in rows[:limit]
-        ]
-        return entries, len(rows) > limit
+            rows = _feed_rows(session, after, limit + 1)
+            more = len(rows) > limit
+            if (
+                more
+                and _run(rows[limit - 1]) is not None
+                and _run(rows[limit - 1]) == _run(rows[limit])
+            ):
+                start = limit - 1
+                while start > 0 and _run(rows[start - 1]) == _run(rows[limit]):
+                    start -= 1
+                if start > 0:
+                    rows = rows[:start]
+                else:  # one video's rows start the page and outnumber the limit
+                    rows, more = _whole_run(session, rows[:limit], limit)
+            else:
+                rows = rows[:limit]
+            entries = [
+                ChangeEntry(
+                    r.seq,
+                    r.algorithm,
+                    r.value.hex(),
+                    _action(r.op, r.state),
+                    r.state,
+                    r.created_at,
+                    r.quality,
+                    None if r.case_id is None else self.refs.video(session, r.case_id, r.image),
+                    r.timestamp,
+                    r.item_op,
+                    bool(r.variant),
+                )
+                for r in rows
+            ]
+        return entries, more
 
     def latest_records(
         self, algorithms: Sequence[str], since: datetime, after: int, limit: int
@@ -165,3 +206,55 @@ class ExchangeRepository:
                 add_feedback(session, match, outcome, now, self.dispute_min_platforms)
                 recorded += 1
         return recorded, unknown
+
+
+def _feed_rows(session: Session, after: int, limit: int) -> Sequence[Any]:
+    """Up to `limit` change rows after `after`, each with its hash and, for a video's
+    rows, the case's link (its item number and time)."""
+    link = aliased(CaseSignal)
+    return session.execute(
+        select(
+            Change.seq,
+            Change.op,
+            Change.state,
+            Change.created_at,
+            Change.case_id,
+            Change.item_op,
+            Signal.algorithm,
+            Signal.value,
+            Signal.quality,
+            link.image,
+            link.timestamp,
+            link.variant,
+        )
+        .join(Signal, Signal.id == Change.signal_id)
+        .outerjoin(link, (link.case_id == Change.case_id) & (link.signal_id == Change.signal_id))
+        .where(Change.seq > after)
+        .order_by(Change.seq)
+        .limit(limit)
+    ).all()
+
+
+def _whole_run(session: Session, rows: Sequence[Any], limit: int) -> tuple[list[Any], bool]:
+    """`rows` (all of one video's run) with the rest of that run; and whether more follow."""
+    run, whole = _run(rows[0]), list(rows)
+    while True:
+        following = _feed_rows(session, whole[-1].seq, limit)
+        end = next((i for i, r in enumerate(following) if _run(r) != run), None)
+        if end is not None:
+            return whole + list(following[:end]), True
+        whole += following
+        if len(following) < limit:
+            return whole, False
+
+
+def _run(row: Any) -> tuple[int, int, str] | None:
+    """What keeps rows on one page: one video's rows of one publication."""
+    return None if row.case_id is None else (row.case_id, row.image, row.item_op)
+
+
+def _action(op: str, state: str) -> str:
+    """The hash's own action: a video's row repeats whether the hash is matchable."""
+    if op == change_log.ITEM:
+        return "add" if state == ACTIVE else "remove"
+    return op

@@ -11,6 +11,26 @@ The signal types written and read are those python-threatexchange has a name
 for (the descriptor's `threatexchange`: `pdq` for PDQ, `video_md5` for MD5),
 each hash in its own lowercase hex.
 
+Videos travel whole, in one of two forms (`FORMATS`), and import reads both,
+mixed in one file if need be; each becomes one video of the imported case (its
+frames with their times, and its MD5):
+
+- `pytx` (the default export): pytx's own signals for a video, the `video_md5`
+  line, then one `vpdq` line whose value is pytx 1.2.17's `VPDQSignal` value (a
+  JSON list of `"hash,quality,timestamp"` strings, `hashing.format_pytx_vpdq`).
+  pytx's file exchange reads both as they are; hashbank reads a `video_md5` line
+  directly followed by a `vpdq` line as one video.
+- `vpdq`: Meta's vPDQ text format inside the list. A line `video` (or `video MD5`)
+  starts a video; its frames follow, one `frame_number,quality,hash,timestamp`
+  line each, exactly as Meta's `vpdq` writes them (`hashing.format_vpdq`), so a
+  block cut out of the file is a file Meta's tools read. pytx's file exchange
+  reads the other lines of such a list and skips the videos.
+
+Frames travel at millisecond precision (3 decimals, as Meta writes them) and are
+numbered from 0 in time order (hashbank keeps no frame numbers). On import,
+frames below vPDQ's quality floor are dropped (Meta's matcher ignores them too)
+and counted.
+
 Hash lists are sensitive (hashes can be partly inverted): files are written
 atomically and readable only by their owner (0600), and no error message repeats
 a hash value. This module knows the format only; the database side is in
@@ -19,13 +39,14 @@ a hash value. This module knows the format only; the database side is in
 
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from hashing import MD5_ALGORITHM, VPDQ_ALGORITHM, HashingError, VideoFrameHash
 from hashing import SIGNAL_TYPES as REGISTRY
-from hashing import HashingError
 from hashing.atomic import atomic_open
+from hashing.vpdq_text import format_pytx_vpdq, format_vpdq, parse_pytx_vpdq, parse_vpdq
 from service.match.validation import parse_one
 from service.store.signals import SignalInput
 
@@ -35,6 +56,9 @@ SIGNAL_TYPES: dict[str, str] = {
 }
 _TYPE_OF = {algorithm: name for name, algorithm in SIGNAL_TYPES.items()}
 EXPORTABLE = frozenset(SIGNAL_TYPES.values())
+FORMATS = ("pytx", "vpdq")  # how videos are written (module docstring)
+VPDQ_NAME = "vpdq"  # pytx 1.2.17's whole-video signal type (threatexchange.extensions.vpdq)
+VIDEO_HEADER = "video"  # starts a video in Meta's text format (the `vpdq` form)
 _MAX_REPORTED = 10  # bad lines named in one error message
 
 
@@ -55,10 +79,22 @@ class HashListError(ValueError):
 
 @dataclass(frozen=True)
 class HashList:
-    """A parsed list: the hashes in file order (duplicates kept) and the non-blank line count."""
+    """A parsed list: the hashes in file order (duplicates kept; a video's hashes share an
+    image number, its frames have their times), the non-blank line count, the videos,
+    and the frames dropped below the quality floor."""
 
     inputs: list[SignalInput]
     lines: int
+    videos: int = 0
+    low_quality_frames: int = 0
+
+
+@dataclass(frozen=True)
+class Video:
+    """A video to export: its MD5 (None if it has none) and its frames in time order."""
+
+    md5: bytes | None
+    frames: list[VideoFrameHash] = field(default_factory=list)
 
 
 def format_line(algorithm: str, value: bytes) -> str:
@@ -66,25 +102,30 @@ def format_line(algorithm: str, value: bytes) -> str:
     return f"{_TYPE_OF[algorithm]} {value.hex()}"
 
 
+def format_video(video: Video, form: str = "pytx") -> list[str]:
+    """A video's lines in one of `FORMATS` (module docstring)."""
+    md5 = None if video.md5 is None else MD5_ALGORITHM.format(video.md5)
+    if form == "pytx":
+        head = [] if md5 is None else [f"{_TYPE_OF[MD5_ALGORITHM.name]} {md5}"]
+        return [*head, f"{VPDQ_NAME} {format_pytx_vpdq(video.frames)}"]
+    if form == "vpdq":
+        numbered = [replace(f, frame_number=n) for n, f in enumerate(video.frames)]
+        header = VIDEO_HEADER if md5 is None else f"{VIDEO_HEADER} {md5}"
+        return [header, *format_vpdq(numbered).splitlines()]
+    raise ValueError(f"unknown format {form!r}; known: {', '.join(FORMATS)}")
+
+
 def parse_lines(lines: Iterable[str], signal_type: str | None = None) -> HashList:
     """Validate every line with the project's own parsing; report every bad one at once."""
     if signal_type is not None and signal_type not in SIGNAL_TYPES:
         raise HashListError(f"--signal-type: {_unknown_type(signal_type)}")
-    inputs: list[SignalInput] = []
-    problems: list[tuple[int, str]] = []
-    count = 0
+    parser = _Parser(signal_type)
     for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text:
-            continue
-        count += 1
-        try:
-            inputs.append(_parse_line(text, signal_type))
-        except HashingError as exc:
-            problems.append((number, str(exc)))
-    if problems:
-        raise HashListError.bad_lines(problems)
-    return HashList(inputs, count)
+        parser.line(number, raw.strip())
+    parser.end_video()
+    if parser.problems:
+        raise HashListError.bad_lines(parser.problems)
+    return HashList(parser.inputs, parser.count, parser.videos, parser.low_quality)
 
 
 def read(path: Path, signal_type: str | None = None) -> HashList:
@@ -112,6 +153,79 @@ def write(path: Path, lines: Iterable[str]) -> int:
 # -- internals ----------------------------------------------------------------------
 
 
+class _Parser:
+    """One pass over a list: plain lines, and videos in either form."""
+
+    def __init__(self, signal_type: str | None) -> None:
+        self.signal_type = signal_type
+        self.inputs: list[SignalInput] = []
+        self.problems: list[tuple[int, str]] = []
+        self.count = self.videos = self.low_quality = 0
+        self._block: tuple[int, bytes | None, list[str]] | None = None  # a `video` block
+        self._last_md5: tuple[int, int] | None = None  # (line, position in inputs)
+
+    def line(self, number: int, text: str) -> None:
+        if not text:
+            return
+        self.count += 1
+        if self._block is not None and "," in text and " " not in text:
+            self._block[2].append(text)
+            return
+        self.end_video()
+        previous_md5, self._last_md5 = self._last_md5, None
+        name, space, value = text.partition(" ")
+        try:
+            if name == VIDEO_HEADER:
+                self._start_block(number, value if space else None)
+            elif name == VPDQ_NAME and space:
+                self._pytx_video(number, value, previous_md5)
+            else:
+                self.inputs.append(_parse_line(text, self.signal_type))
+                if self.inputs[-1].algorithm == MD5_ALGORITHM.name and space:
+                    self._last_md5 = (number, len(self.inputs) - 1)
+        except HashingError as exc:
+            self.problems.append((number, str(exc)))
+
+    def end_video(self) -> None:
+        """Close a `video` block: its frames in Meta's text format."""
+        if self._block is None:
+            return
+        number, md5, frame_lines = self._block
+        self._block = None
+        try:
+            frames = parse_vpdq("\n".join(frame_lines))
+        except HashingError as exc:
+            self.problems.append((number, f"the video starting here: {exc}"))
+            return
+        self._add_video(number, md5, frames)
+
+    def _start_block(self, number: int, md5_text: str | None) -> None:
+        md5 = None if md5_text is None else parse_one(MD5_ALGORITHM.name, md5_text).value
+        self._block = (number, md5, [])
+
+    def _pytx_video(self, number: int, value: str, md5_at: tuple[int, int] | None) -> None:
+        frames = parse_pytx_vpdq(value)
+        md5 = None
+        if md5_at is not None and md5_at[0] == number - 1:  # the `video_md5` line just above
+            md5 = self.inputs.pop(md5_at[1]).value
+        self._add_video(number, md5, frames)
+
+    def _add_video(self, number: int, md5: bytes | None, frames: list[VideoFrameHash]) -> None:
+        kept = [f for f in frames if f.quality >= (VPDQ_ALGORITHM.min_quality or 0)]
+        self.low_quality += len(frames) - len(kept)
+        if not kept:
+            self.problems.append((number, "a video with no frame of quality 50 or more"))
+            return
+        image = self.videos
+        self.videos += 1
+        if md5 is not None:
+            self.inputs.append(SignalInput(MD5_ALGORITHM.name, md5, image=image))
+        self.inputs.extend(
+            SignalInput(VPDQ_ALGORITHM.name, f.hash, f.quality, image, round(f.timestamp, 3))
+            for f in kept
+        )
+
+
 def _parse_line(text: str, signal_type: str | None) -> SignalInput:
     name, space, value = text.partition(" ")
     if not space:
@@ -134,8 +248,9 @@ def _unknown_type(name: str) -> str:
     # A long token is probably a hash on a malformed line: never repeat it.
     shown = repr(name) if len(name) <= 16 else f"of {len(name)} characters"
     return (
-        f"unknown signal type {shown}; supported: {', '.join(sorted(SIGNAL_TYPES))} "
-        "(names are lowercase)"
+        f"unknown signal type {shown}; supported: {', '.join(sorted(SIGNAL_TYPES))}, "
+        f"{VPDQ_NAME} (a video, pytx's JSON list) and {VIDEO_HEADER} (a video in Meta's vPDQ "
+        "text format on the lines that follow) (names are lowercase)"
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from hashing import SIGNAL_TYPES, Query, SignalType
 from index import IndexConfig, RadiusIndex, SnapshotError, best_per_id, create_index, load_snapshot
-from service.store.changes import ChangeRow
+from service.store.changes import ITEM, ChangeRow
 
 log = logging.getLogger("hashbank.index")
 
@@ -69,6 +69,8 @@ class IndexSet:
         # Consecutive rows of one kind go in one call: a bulk import is one add, not thousands.
         batch: list[ChangeRow] = []
         for row in rows:
+            if row.op == ITEM:
+                continue  # a hash's place in a video changed, not whether it matches
             if batch and (row.op != batch[0].op or row.algorithm != batch[0].algorithm):
                 self._apply_batch(batch)
                 batch = []

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.failures import Conflict, Unauthorized
-from service.store import audit
+from service.store import audit, video_feed
 from service.store.credentials import hash_secret, new_case_key, new_public_id, secret_matches
 from service.store.db import Database
 from service.store.models import Case, CaseSignal, Dispute, Feedback, Match, Platform, utcnow
@@ -135,15 +135,17 @@ class CaseRepository:
         `on_created` gets the case (its key) as soon as the first chunk is committed,
         so whoever imports holds the key even if the process dies half-way. If a later
         chunk fails, the case is withdrawn before the error is raised, so no part of
-        the list stays active.
+        the list stays active. A video is never split between chunks: partners' feeds
+        get each video whole, in one transaction.
         """
         inputs = fold_duplicates(inputs)
-        created = self.create(inputs[:chunk], actor=actor, origin=origin)
+        parts = _chunks(inputs, chunk)
+        created = self.create(parts[0], actor=actor, origin=origin)
         try:
             on_created(created)
-            for start in range(chunk, len(inputs), chunk):
+            for part in parts[1:]:
                 with self.db.transaction() as session:
-                    self._append(session, created.case_id, inputs[start : start + chunk])
+                    self._append(session, created.case_id, part)
             with self.db.transaction(read_only=True) as session:
                 status = self._status(session, self._by_public_id(session, created.case_id))
         except BaseException:
@@ -165,23 +167,34 @@ class CaseRepository:
         session.flush()
         # Withdrawn unless another active case holds it; a retired one stays so.
         settle_many(session, [link.signal for link in case.links])
+        video_feed.publish(session, video_feed.items_of(case.links))
         audit.record(
             session, actor, "case.withdraw", "case", case.public_id, hashes=len(case.links)
         )
 
     @staticmethod
     def _append(session: Session, case_id: str, inputs: list[SignalInput]) -> None:
-        """Link hashes (distinct, and new to this case, with no image numbers) to a case
-        without loading what it already holds: each chunk of an import costs the same."""
+        """Link hashes (distinct and new to this case; image numbers as given, so an import
+        numbers its videos itself) to a case without loading what it already holds: each
+        chunk of an import costs the same."""
         case_pk = session.scalars(select(Case.id).where(Case.public_id == case_id)).one()
         signals = get_or_create_many(session, inputs)
         now = utcnow()
-        session.add_all(
-            CaseSignal(case_id=case_pk, signal_id=s.id, state=ACTIVE, added_at=now, image=None)
-            for s in signals
-        )
+        links = [
+            CaseSignal(
+                case_id=case_pk,
+                signal_id=s.id,
+                state=ACTIVE,
+                added_at=now,
+                image=item.image,
+                timestamp=item.timestamp,
+            )
+            for item, s in zip(inputs, signals, strict=True)
+        ]
+        session.add_all(links)
         session.flush()
         settle_many(session, [s for s in signals if s.state != ACTIVE])
+        video_feed.publish(session, video_feed.items_of(links))
 
     @staticmethod
     def _by_public_id(session: Session, case_id: str) -> Case:
@@ -211,12 +224,12 @@ class CaseRepository:
         first_image = 1 + max(
             (link.image for link in case.links if link.image is not None), default=-1
         )
-        added = 0
         inputs = fold_duplicates(inputs)
         signals = get_or_create_many(session, inputs)
+        links: list[CaseSignal] = []
         for item, signal in zip(inputs, signals, strict=True):
             if signal.id not in held:
-                session.add(
+                links.append(
                     CaseSignal(
                         case_id=case.id,
                         signal_id=signal.id,
@@ -228,13 +241,14 @@ class CaseRepository:
                     )
                 )
                 held.add(signal.id)
-                added += 1
+        session.add_all(links)
         session.flush()
         # A new holder brings back a withdrawn hash, or one suspended only as another
         # case's sibling; never one whose own dispute is open or retired.
         settle_many(session, [s for s in signals if s.state != ACTIVE])
+        video_feed.publish(session, video_feed.items_of(links))
         session.refresh(case, ["links"])
-        return added
+        return len(links)
 
     def _status(self, session: Session, case: Case) -> CaseStatus:
         suspended = self._suspended(session, case)
@@ -322,3 +336,16 @@ class CaseRepository:
             )
             for m, name in matches
         ]
+
+
+def _chunks(inputs: list[SignalInput], size: int) -> list[list[SignalInput]]:
+    """`inputs` cut every `size` or a little later, never inside an item (a video: the
+    consecutive inputs with one image number)."""
+    parts: list[list[SignalInput]] = [[]]
+    for position, item in enumerate(inputs):
+        previous = inputs[position - 1] if position else None
+        same_item = previous is not None and item.image is not None and previous.image == item.image
+        if len(parts[-1]) >= size and not same_item:
+            parts.append([])
+        parts[-1].append(item)
+    return parts

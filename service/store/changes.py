@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session
 from service.store.db import Database
 from service.store.models import CHANGES_COUNTER, Change, Counter, Signal, utcnow
 
+# `Change.op` of a row that only says a hash joined or left a video (service/store/video_feed):
+# its own state did not change, so the index follower skips it.
+ITEM = "item"
+
 
 @dataclass(frozen=True)
 class ChangeRow:
@@ -23,7 +27,7 @@ class ChangeRow:
     signal_id: int
     algorithm: str
     value: bytes
-    op: str  # "add" (now matchable) or "remove" (delete it)
+    op: str  # "add" (now matchable), "remove" (delete it) or ITEM (a video's grouping only)
     state: str  # the hash's state after this change
     changed_at: datetime
 
@@ -46,13 +50,16 @@ def next_seq(session: Session) -> int:
     return next_seqs(session, 1)[0]
 
 
+_WRITTEN = "hashbank_changes_written"  # session.info: signal id -> its latest row this transaction
+
+
 def record(session: Session, signal: Signal, op: str) -> int:
     """Append one change for `signal` (already flushed) and return its sequence number."""
     seq = next_seq(session)
     Database.mark_changed(session)
-    session.add(
-        Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=utcnow())
-    )
+    change = Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=utcnow())
+    session.add(change)
+    written(session)[signal.id] = change
     return seq
 
 
@@ -60,10 +67,19 @@ def record_many(session: Session, signals: Sequence[Signal], op: str) -> None:
     """One change per signal (all flushed), numbered in the given order, in one step."""
     now = utcnow()
     Database.mark_changed(session)
-    session.add_all(
+    rows = [
         Change(seq=seq, signal_id=signal.id, op=op, state=signal.state, created_at=now)
         for seq, signal in zip(next_seqs(session, len(signals)), signals, strict=True)
-    )
+    ]
+    session.add_all(rows)
+    written(session).update((row.signal_id, row) for row in rows)
+
+
+def written(session: Session) -> dict[int, Change]:
+    """The latest change row this transaction wrote for each signal (by signal id), so a
+    video's row can take the place of its hash's own (service/store/video_feed.py)."""
+    found: dict[int, Change] = session.info.setdefault(_WRITTEN, {})
+    return found
 
 
 def since(session: Session, after: int, limit: int) -> Sequence[ChangeRow]:

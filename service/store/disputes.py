@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.failures import Conflict, NotFound
-from service.store import audit
+from service.store import audit, video_feed
 from service.store.db import Database
 from service.store.models import CaseSignal, Dispute, Feedback, Match, Platform, Signal, utcnow
 from service.store.signals import (
@@ -104,6 +104,9 @@ def _settle_picture(
             if member is not signal:
                 extra["via"] = signal.id
             audit.record(session, actor, action, "signal", str(member.id), **extra)
+    # A video holding it leaves partners' feeds whole, or comes back whole.
+    holders = session.scalars(select(CaseSignal).where(CaseSignal.signal_id == signal.id))
+    video_feed.publish(session, video_feed.items_of(holders))
 
 
 class DisputeRepository:

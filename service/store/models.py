@@ -162,9 +162,18 @@ class Change(Base):
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
-    op: Mapped[str] = mapped_column(String(8))  # add, remove
+    # add, remove: the signal enters or leaves the index; item: its own state did not
+    # change, only its place in a video (below), so the index follower skips the row.
+    op: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16))  # the signal's state after the change
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A video's hash joining (item_op add) or leaving (remove) the video: the case's item
+    # `case_signals.image` of this case and signal (service/store/video_feed.py). The
+    # case is never shown to partners: the feed shows an opaque reference of the video.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", name="fk_changes_case_id"), index=True
+    )
+    item_op: Mapped[str | None] = mapped_column(String(8))
 
     signal: Mapped[Signal] = relationship()
 

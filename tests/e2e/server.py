@@ -14,6 +14,15 @@ import httpx
 from tests import databases
 
 BIN = Path(sys.executable).parent
+# This checkout, first on every child's path: the virtualenv may have been installed
+# (editable) from another checkout of the project, whose code its commands would run.
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def with_checkout(env: dict[str, str]) -> dict[str, str]:
+    """`env` with this checkout first on PYTHONPATH."""
+    paths = [str(ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def free_port() -> int:
@@ -30,7 +39,7 @@ def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
     if url is not None:
         env["HASHBANK_DATABASE_URL"] = url
     env.update(extra)
-    return env
+    return with_checkout(env)
 
 
 class Server:

@@ -252,3 +252,69 @@ def test_real_stopncii_client_takes_video_md5_like_stopncii_itself(tmp_path: Pat
         status = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key}).json()
         assert status["outcome_counts"] == {"removed": 1}
     assert md5 not in (tmp_path / "server.log").read_text()
+
+
+def test_a_video_reaches_stopncii_clients_as_its_video_md5_only(tmp_path: Path) -> None:
+    """StopNCII's signal types are ImagePDQ, VideoMD5 and VideoTMK: none holds vPDQ frames, so
+    a video's frames stay off FetchHashes and its MD5 travels as `VideoMD5`, through Meta's
+    client, the match routes, feedback and the withdrawal."""
+    data = tmp_path / "data"
+    data.mkdir()
+    key = platform_key(data, "sync", "feedback", "match")
+    rng = random.Random(7)
+    md5 = hashlib.md5(b"a survivor's video", usedforsecurity=False).hexdigest()
+    frames = [(rng.randbytes(32).hex(), float(t)) for t in range(4)]
+    hashes = [
+        {"algorithm": "vpdq", "hash": h, "timestamp": t, "quality": 90, "image": 0}
+        for h, t in frames
+    ] + [{"algorithm": "md5", "hash": md5, "image": 0}]
+    assert {s.name for s in StopNCIISignalType} == {
+        "Unknown",
+        "ImagePDQ",
+        "VideoMD5",
+        "VideoTMK",
+        "Text",
+        "URL",
+    }
+    with (
+        Server(data, tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        created = client.post("/v1/cases", json={"hashes": hashes})
+        assert created.status_code == 201, created.text
+        case_id, case_key = created.json()["case_id"], created.json()["case_key"]
+        api = StopNCIIAPI(
+            key,
+            key,
+            additional_function_keys={StopNCIIEndpoint.SubmitFeedback: key},
+            base_url_override=f"{server.url}/stopncii/v1",
+        )
+        (record,) = [rec for page in api.fetch_hashes_iter() for rec in page.hashRecords]
+        assert (record.signalType, record.hashValue) == (StopNCIISignalType.VideoMD5, md5)
+        assert record.hashStatus == StopNCIICaseStatus.Active
+        ((ref, state),) = record.caseNumbers.items()
+        assert state == StopNCIICaseStatus.Active
+        assert case_id not in ref
+
+        # A platform holding only the file's MD5 finds the video through both match routes.
+        headers = {"X-API-Key": key}
+        by_md5 = client.post(
+            "/v1/match", json={"items": [{"algorithm": "md5", "hash": md5}]}, headers=headers
+        )
+        assert [m["algorithm"] for m in by_md5.json()["results"][0]["matches"]] == ["md5"]
+        as_video = client.post("/v1/match/video", json={"frames": [], "md5": md5}, headers=headers)
+        assert as_video.status_code == 200, as_video.text
+        assert [m["algorithm"] for m in as_video.json()["matches"]] == ["md5"]
+
+        api.submit_feedback(StopNCIISignalType.VideoMD5, md5, StopNCIICSPFeedbackValue.Blocked)
+        status = client.get(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key}).json()
+        assert status["outcome_counts"].get("removed") == 1
+
+        client.delete(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+        (gone,) = [rec for page in api.fetch_hashes_iter() for rec in page.hashRecords]
+        assert (gone.hashValue, gone.hashStatus) == (md5, StopNCIICaseStatus.Withdrawn)
+        assert gone.caseNumbers == {ref: StopNCIICaseStatus.Withdrawn}
+    log = (tmp_path / "server.log").read_text()
+    assert md5 not in log
+    assert all(h not in log for h, _ in frames)
+    assert case_id not in log

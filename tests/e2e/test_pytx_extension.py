@@ -7,7 +7,9 @@ withdraws. Then pytx's own unified store (`DBMStore`, the same storage interface
 HMA's `DefaultOMMStore` implements) is driven the way HMA's fetcher drives it.
 """
 
+import importlib.util
 import io
+import json
 import os
 import pickle
 import random
@@ -28,9 +30,11 @@ from hashing.threatexchange_ext import (
     HashbankCheckpoint,
     HashbankCollabConfig,
     HashbankSignalExchangeAPI,
+    HashbankSignalMetadata,
 )
 from tests.conftest import PDQ_REFERENCE
-from tests.e2e.server import BIN, Server, create_case, platform_key, run_cli
+from tests.e2e.server import BIN, Server, create_case, platform_key, run_cli, with_checkout
+from tests.pytx_vpdq import PYTHONPATH as VPDQ_STAND_IN
 
 PHOTO = PDQ_REFERENCE / "reg-test-input" / "dih" / "bridge-1-original.jpg"
 OTHER_PHOTO = PDQ_REFERENCE / "reg-test-input" / "pen-and-coaster.png"
@@ -54,6 +58,12 @@ class Partner:
             if not k.startswith(("HASHBANK_", "TX_")) and k != "HOME"
         }
         self.env["HOME"] = str(home)  # pytx keeps everything in ~/.threatexchange
+        self.env = with_checkout(self.env)
+        # pytx's vPDQ type needs `vpdq` importable. Ask where this process finds it: another
+        # test may have put the stand-in on this process's path, never on the child's.
+        spec = importlib.util.find_spec("vpdq")
+        if spec is None or str(spec.origin).startswith(VPDQ_STAND_IN):
+            self.env["PYTHONPATH"] += os.pathsep + VPDQ_STAND_IN
         if api_key is not None:
             self.env["TX_HASHBANK_API_KEY"] = api_key
 
@@ -71,12 +81,13 @@ class Partner:
             "config", "collab", "edit", "hashbank", COLLAB, "--create", "--base-url", server_url
         )
 
-    def fetched(self) -> set[str]:
-        """The PDQ hashes the CLI holds now (`threatexchange dataset -P -S`)."""
+    def fetched(self, kind: str = "pdq") -> set[str]:
+        """The hashes of one type the CLI holds now (`threatexchange dataset -P -S`)."""
         out = self.tx("dataset", "--print-signals", "--print-signals-only").stdout
-        lines = [line.split() for line in out.splitlines() if line.strip()]
-        assert all(kind == "pdq" for kind, _ in lines), out
-        return {value for _, value in lines}
+        lines = [line.split(" ", 1) for line in out.splitlines() if line.strip()]
+        if kind == "pdq":
+            assert all(k == "pdq" for k, _ in lines), out
+        return {value for k, value in lines if k == kind}
 
     def matches(self, photo: Path) -> list[str]:
         return self.tx("match", "photo", str(photo)).stdout.splitlines()
@@ -156,6 +167,68 @@ def test_cli_fetches_matches_and_forgets_a_withdrawn_photo(tmp_path: Path) -> No
     stored = b"".join(p.read_bytes() for p in partner.home.rglob("*") if p.is_file())
     assert key.encode() not in stored  # the key lives in the environment only
     assert key not in (tmp_path / "server.log").read_text()
+
+
+def _video_case(client: httpx.Client, seed: int) -> tuple[str, str, str, str]:
+    """A case of one video (4 frames, quality 90, 1 per second, and its MD5): its id and
+    key, the video as pytx's vPDQ value, and its MD5."""
+    rng = random.Random(seed)
+    frames = [(rng.randbytes(32).hex(), float(t)) for t in range(4)]
+    md5 = rng.randbytes(16).hex()
+    hashes = [
+        {"algorithm": "vpdq", "hash": h, "timestamp": t, "quality": 90, "image": 0}
+        for h, t in frames
+    ] + [{"algorithm": "md5", "hash": md5, "image": 0}]
+    r = client.post("/v1/cases", json={"hashes": hashes})
+    assert r.status_code == 201, r.text
+    value = json.dumps([f"{h},90,{t:.3f}" for h, t in frames])
+    return r.json()["case_id"], r.json()["case_key"], value, md5
+
+
+def test_cli_fetches_a_video_as_pytx_vpdq_matches_it_and_forgets_it_when_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """With pytx's vPDQ extension a partner holds each video as one `vpdq` signal (its
+    frames, as a JSON list) and its `video_md5`, matches both, and drops them on withdrawal."""
+    data = tmp_path / "data"
+    data.mkdir()
+    key = platform_key(data, "sync")
+    partner = Partner(tmp_path / "home", key)
+    with (
+        Server(data, tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        case_id, case_key, withdrawn, withdrawn_md5 = _video_case(client, 1)
+        _, _, kept, kept_md5 = _video_case(client, 2)  # two of each: pytx's one-entry pitfall
+        partner.configure(server.url)
+        added = partner.tx("config", "extensions", "add", "threatexchange.extensions.vpdq.manifest")
+        assert "vpdq" in added.stdout
+
+        partner.tx("fetch")
+        assert partner.fetched("vpdq") == {withdrawn, kept}
+        assert partner.fetched("video_md5") == {withdrawn_md5, kept_md5}
+        found = partner.tx("match", "-H", "-S", "vpdq", "video", "--", withdrawn).stdout
+        assert len(found.splitlines()) == 1, found
+        assert found.startswith("vpdq ")
+        assert f"({COLLAB})" in found
+        assert "INVESTIGATION_SEED" in found
+        by_md5 = partner.tx("match", "-H", "-S", "video_md5", "video", "--", withdrawn_md5)
+        assert len(by_md5.stdout.splitlines()) == 1, by_md5.stdout
+
+        _withdraw(client, case_id, case_key)
+        partner.tx("fetch")
+        assert partner.fetched("vpdq") == {kept}
+        assert partner.fetched("video_md5") == {kept_md5}
+        assert partner.tx("match", "-H", "-S", "vpdq", "video", "--", withdrawn).stdout == ""
+        assert (
+            len(partner.tx("match", "-H", "-S", "vpdq", "video", "--", kept).stdout.splitlines())
+            == 1
+        )
+        gone = partner.tx("match", "-H", "-S", "video_md5", "video", "--", withdrawn_md5)
+        assert gone.stdout == ""
+    log = (tmp_path / "server.log").read_text()
+    assert withdrawn_md5 not in log
+    assert case_id not in log
 
 
 def test_cli_forgets_the_last_hash_with_the_documented_workaround(tmp_path: Path) -> None:
@@ -305,6 +378,9 @@ def test_hma_shaped_store_follows_adds_and_deletes(tmp_path: Path) -> None:
     ):
         create_case(client, [kept])
         case_id, case_key = create_case(client, [withdrawn])
+        video_id, video_key, video, _ = _video_case(client, 3)
+        feed = client.get("/v1/hashes/changes", headers={"X-API-Key": key}).json()["changes"]
+        (video_ref,) = {c["item"] for c in feed if c["item"]}
 
         # What HMA's `POST /c/exchanges/api/hashbank {"credential_json": {...}}` does.
         api_cfg = store.exchange_apis_get_configs()["hashbank"]
@@ -316,12 +392,19 @@ def test_hma_shaped_store_follows_adds_and_deletes(tmp_path: Path) -> None:
         store.exchange_update(collab, create=True)
 
         _hma_style_fetch(store, "HASHBANK")
-        assert store.exchange_get_fetch_status("HASHBANK").fetched_items == 2
+        assert store.exchange_get_fetch_status("HASHBANK").fetched_items == 4  # 2 pdq, vpdq, md5
         assert store.exchange_get_data("HASHBANK", (PdqSignal.get_name(), withdrawn))
+        # The video: one record under its reference, holding pytx's vpdq value.
+        record = store.exchange_get_data("HASHBANK", ("vpdq", video_ref))
+        assert isinstance(record, HashbankSignalMetadata)
+        assert record.signal == video
 
         _withdraw(client, case_id, case_key)
+        _withdraw(client, video_id, video_key)
         _hma_style_fetch(store, "HASHBANK")
         assert store.exchange_get_fetch_status("HASHBANK").fetched_items == 1
+        with pytest.raises(KeyError):
+            store.exchange_get_data("HASHBANK", ("vpdq", video_ref))
         assert store.exchange_get_data("HASHBANK", (PdqSignal.get_name(), kept))
         with pytest.raises(KeyError):  # deleted, not kept
             store.exchange_get_data("HASHBANK", (PdqSignal.get_name(), withdrawn))

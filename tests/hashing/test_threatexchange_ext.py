@@ -22,6 +22,7 @@ from threatexchange.exchanges.auth import (
 )
 from threatexchange.exchanges.fetch_state import FetchDelta
 from threatexchange.extensions.manifest import ThreatExchangeExtensionManifest
+from threatexchange.signal_type.md5 import VideoMD5Signal
 from threatexchange.signal_type.pdq.signal import PdqSignal
 from threatexchange.storage.interfaces import SignalExchangeAPIConfig
 from threatexchange.utils import dataclass_json
@@ -35,6 +36,7 @@ from hashing.threatexchange_ext import (
     HashbankSignalExchangeAPI,
     HashbankSignalMetadata,
 )
+from tests.pytx_vpdq import vpdq_signal
 
 URL = "https://hashbank.example"
 KEY = "hbk_test_key"
@@ -282,3 +284,118 @@ def test_the_docs_give_the_names_the_code_and_tests_use() -> None:
         "pip install 'hashbank[threatexchange]'",
     ]:
         assert text in doc, text
+
+
+def _video_change(
+    seq: int, value: str, item: str, item_action: str, timestamp: float | None, **extra: Any
+) -> dict[str, Any]:
+    """A video's entry: a vPDQ frame (with its time) or, `timestamp` None, its MD5."""
+    change = _change(
+        seq, value, extra.pop("action", item_action), "md5" if timestamp is None else "vpdq"
+    )
+    return {
+        **change,
+        "item": item,
+        "item_action": item_action,
+        "timestamp": timestamp,
+        "quality": None if timestamp is None else 90,
+        **extra,
+    }
+
+
+MD5 = "d" * 32
+
+
+def _video(seq: int, item: str, item_action: str, **extra: Any) -> list[dict[str, Any]]:
+    """The entries of a video of 3 frames and its MD5, as the feed gives them."""
+    return [
+        _video_change(seq, MD5, item, item_action, None, **extra),
+        _video_change(seq + 1, H1, item, item_action, 0.0, **extra),
+        _video_change(seq + 2, H2, item, item_action, 1.0, **extra),
+        _video_change(seq + 3, H3, item, item_action, 2.5, **extra),
+    ]
+
+
+def test_a_video_is_one_vpdq_signal_keyed_by_its_reference_and_its_md5() -> None:
+    VPDQSignal = vpdq_signal()  # noqa: N806 - pytx's class
+    feed = FakeFeed(
+        [_change(1, "e" * 64), *_video(2, "v_one", "add"), *_video(6, "v_two", "add", action="add")]
+    )
+    (delta,) = _fetch(feed.api(), None)
+    expected = f'["{H1},90,0.000", "{H2},90,1.000", "{H3},90,2.500"]'
+    assert delta.updates == {
+        ("pdq", "e" * 64): HashbankSignalMetadata(),
+        ("video_md5", MD5): HashbankSignalMetadata(),
+        ("vpdq", "v_one"): HashbankSignalMetadata(expected),
+        ("vpdq", "v_two"): HashbankSignalMetadata(expected),
+    }
+    collab = HashbankCollabConfig(name="partner", base_url=URL)
+    merged: dict[tuple[str, str], HashbankSignalMetadata] = {}
+    HashbankSignalExchangeAPI.naive_fetch_merge(merged, delta.updates)
+    signals = HashbankSignalExchangeAPI.naive_convert_to_signal_type(
+        [PdqSignal, VideoMD5Signal, VPDQSignal], collab, merged
+    )
+    assert set(signals[VPDQSignal]) == {expected}  # one value, held by two videos
+    assert VPDQSignal.validate_signal_str(expected) == expected
+    assert set(signals[VideoMD5Signal]) == {MD5}
+
+    # The first video is withdrawn: its record goes, the second keeps the value matching.
+    feed.changes += _video(10, "v_one", "remove", action="add")
+    (later,) = _fetch(feed.api(), delta.checkpoint)
+    assert later.updates == {("vpdq", "v_one"): None, ("video_md5", MD5): HashbankSignalMetadata()}
+    HashbankSignalExchangeAPI.naive_fetch_merge(merged, later.updates)
+    signals = HashbankSignalExchangeAPI.naive_convert_to_signal_type([VPDQSignal], collab, merged)
+    assert set(signals[VPDQSignal]) == {expected}
+    feed.changes += _video(14, "v_two", "remove", action="remove")
+    (last,) = _fetch(feed.api(), later.checkpoint)
+    HashbankSignalExchangeAPI.naive_fetch_merge(merged, last.updates)
+    assert set(merged) == {("pdq", "e" * 64)}
+
+
+def test_video_records_survive_pickle_and_dataclass_json() -> None:
+    record = HashbankSignalMetadata(f'["{H1},90,0.000"]')
+    assert pickle.loads(pickle.dumps(record)) == record
+    assert (
+        dataclass_json.dataclass_loads(
+            dataclass_json.dataclass_dumps(record), HashbankSignalMetadata
+        )
+        == record
+    )
+    plain = dataclass_json.dataclass_loads(
+        dataclass_json.dataclass_dumps(HashbankSignalMetadata()), HashbankSignalMetadata
+    )
+    assert plain.signal is None
+
+
+def test_a_videos_pytx_record_holds_its_frames_not_their_variants() -> None:
+    from datetime import UTC, datetime
+
+    from hashing.platform_replies import Change
+    from hashing.threatexchange_records import page_updates
+
+    now = datetime.now(UTC)
+    frames = [f"{i:02x}" * 32 for i in range(1, 4)]
+    crops = [f"{i:02x}" * 32 for i in range(0xA1, 0xA4)]
+    changes = []
+    for seq, (frame, crop) in enumerate(zip(frames, crops, strict=True)):
+        for value, variant in ((frame, False), (crop, True)):
+            changes.append(
+                Change(
+                    seq * 2 + variant,
+                    "vpdq",
+                    value,
+                    "add",
+                    "active",
+                    now,
+                    quality=90,
+                    item="v_0123456789abcdef0123",
+                    item_action="add",
+                    timestamp=float(seq),
+                    variant=variant,
+                )
+            )
+    (record,) = [r for key, r in page_updates(changes).items() if key[0] == "vpdq"]
+    assert record is not None
+    assert record.signal is not None
+    assert all(frame in record.signal for frame in frames)
+    assert not any(crop in record.signal for crop in crops)

@@ -78,3 +78,33 @@ def case_of_images(client: TestClient, *images: list[str]) -> tuple[str, str]:
     r = client.post("/v1/cases", json={"hashes": hashes})
     assert r.status_code == 201, r.text
     return r.json()["case_id"], r.json()["case_key"]
+
+
+def video(seed: int, frames: int = 5) -> tuple[list[tuple[str, float]], str]:
+    """A made-up video: (frame hash, time) at 1 per second, and its MD5."""
+    import random
+
+    rng = random.Random(f"video-{seed}")
+    return [(rng.randbytes(32).hex(), float(t)) for t in range(frames)], rng.randbytes(16).hex()
+
+
+def video_case(
+    client: TestClient, *videos: tuple[list[tuple[str, float]], str | None]
+) -> tuple[str, str]:
+    """A case of these videos (numbered 0, 1, ...): each its vPDQ frames (quality 90) and MD5."""
+    hashes: list[dict[str, object]] = []
+    for number, (frames, md5) in enumerate(videos):
+        hashes += [
+            {"algorithm": "vpdq", "hash": h, "timestamp": t, "quality": 90, "image": number}
+            for h, t in frames
+        ]
+        if md5 is not None:
+            hashes.append({"algorithm": "md5", "hash": md5, "image": number})
+    r = client.post("/v1/cases", json={"hashes": hashes})
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], r.json()["case_key"]
+
+
+def withdraw(client: TestClient, case_id: str, case_key: str) -> None:
+    r = client.delete(f"/v1/cases/{case_id}", headers={"X-Case-Key": case_key})
+    assert r.status_code == 200, r.text

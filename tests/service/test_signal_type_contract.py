@@ -99,6 +99,10 @@ def test_a_signal_type_travels_through_every_route_feed_and_export(
     if expected:
         (parsed,) = hashlist.parse_lines(lines).inputs
         assert (parsed.algorithm, parsed.value.hex()) == (name, stored)
+    # A video frame is exported with its video, whole (here a video of one frame).
+    with services.db.transaction(read_only=True) as session:
+        videos = [[(f.hex, f.timestamp) for f in v.frames] for v in hashlist_store.videos(session)]
+    assert videos == ([[(stored, 1.5)]] if signal_type.timed else [])
 
     # Withdrawal: no more matches at once, and partners are told to delete it.
     assert (

@@ -41,6 +41,14 @@ def changes(
     Apply each change in order (`add`: the hash is matchable; `remove`: delete
     it), then store `next_cursor`; continue while `has_more`. A feed read to its
     end and resumed later never misses or repeats a change.
+
+    Videos: a video's vPDQ frames and its MD5 carry `item` (the video's opaque
+    reference), `item_action` and, for frames, `timestamp`. When a video is
+    submitted all its entries arrive with `item_action` `add`; when it is withdrawn
+    or a dispute suspends it, all of them again with `remove` (and come back on a
+    reinstatement). Those entries are never split between pages (a page may hold
+    more than `limit` entries to keep a long video whole). A new hash's entry
+    without `item` comes first: the video's entries follow it.
     """
     entries, more = exchange.changes(int(cursor), min(limit, settings.exchange_page_max))
     return ChangesPage(
@@ -52,6 +60,11 @@ def changes(
                 action="add" if e.action == "add" else "remove",
                 state=e.state,
                 changed_at=e.changed_at,
+                quality=e.quality,
+                item=e.item,
+                timestamp=e.timestamp,
+                item_action="add" if e.item_action == "add" else "remove" if e.item else None,
+                variant=e.variant,
             )
             for e in entries
         ],

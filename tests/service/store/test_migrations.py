@@ -120,3 +120,72 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(tmp_path: 
         assert schema.current(db) == schema.head()
     finally:
         db.dispose()
+
+
+def test_0005_announces_the_videos_stored_before_it_to_the_feed(tmp_path: Path) -> None:
+    db = _database(tmp_path / "data")
+    try:
+        schema.upgrade(db, "0004")
+        at = datetime(2026, 12, 3, tzinfo=UTC)
+        with db.engine.begin() as c:
+            for case_id, state in ((1, "active"), (2, "withdrawn")):
+                c.execute(
+                    text(
+                        "INSERT INTO cases (id, public_id, key_hash, state, created_at) "
+                        "VALUES (:id, :p, :k, :s, :at)"
+                    ),
+                    {"id": case_id, "p": f"c_{case_id}", "k": "ab" * 32, "s": state, "at": at},
+                )
+            # Case 1: a video (two frames and its MD5) and a photo; case 2, withdrawn: a video.
+            hashes = [
+                (1, "vpdq", 0, 2.0, 1),
+                (2, "vpdq", 0, 1.0, 1),
+                (3, "md5", 0, None, 1),
+                (4, "pdq", 1, None, 1),
+                (5, "vpdq", 0, 0.0, 2),
+            ]
+            for signal_id, algorithm, image, timestamp, case_id in hashes:
+                state = "active" if case_id == 1 else "withdrawn"
+                c.execute(
+                    text(
+                        "INSERT INTO signals (id, algorithm, value, quality, state, created_at, "
+                        "updated_at) VALUES (:id, :a, :v, 90, :s, :at, :at)"
+                    ),
+                    {
+                        "id": signal_id,
+                        "a": algorithm,
+                        "v": bytes([signal_id]) * 32,
+                        "s": state,
+                        "at": at,
+                    },
+                )
+                c.execute(
+                    text(
+                        "INSERT INTO case_signals (case_id, signal_id, state, added_at, image, "
+                        "timestamp) VALUES (:c, :id, :s, :at, :image, :t)"
+                    ),
+                    {
+                        "c": case_id,
+                        "id": signal_id,
+                        "s": state,
+                        "at": at,
+                        "image": image,
+                        "t": timestamp,
+                    },
+                )
+            c.execute(text("UPDATE counters SET value = 7"))
+        schema.upgrade(db)
+        with db.engine.connect() as c:
+            rows = c.execute(
+                text("SELECT seq, signal_id, op, case_id, item_op FROM changes ORDER BY seq")
+            ).all()
+            counter = c.execute(text("SELECT value FROM counters")).scalar_one()
+        # Case 1's video only: its MD5, then its frames in time order, after the log's end.
+        assert [tuple(r) for r in rows] == [
+            (8, 3, "item", 1, "add"),
+            (9, 2, "item", 1, "add"),
+            (10, 1, "item", 1, "add"),
+        ]
+        assert counter == 10
+    finally:
+        db.dispose()
