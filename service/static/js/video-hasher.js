@@ -5,9 +5,14 @@
 // nothing leaves the browser.
 //
 //   const video = await hashVideo(file, { hasher, videoFrames, signal, onProgress });
-//   video.md5, video.frames ([{hash, quality, timestamp}], kept), video.sampled (all
-//   frames hashed, in time order), video.duration, video.scaled
-//   onProgress({ done, total })   // frames hashed of the frames to hash
+//   video.md5, video.frames ([{hash, quality, timestamp}], kept), video.sampled (every
+//   frame hashed, in time order, each also with `time`, the sample time it was seeked
+//   at), video.duration, video.scaled
+//   onProgress({ done, total })   // sample times done of the video's
+//
+// A frame's `timestamp` is its own presentation time, as Python's, when the browser
+// reports it (requestVideoFrameCallback), else the sample time; a frame shown at
+// several sample times is hashed once, at the first, as hashing/sampling.py does.
 //
 // Throws UnplayableVideo (or an Error with a plain `reason`) when the video
 // cannot be hashed here, and an AbortError as soon as `signal` is aborted:
@@ -42,15 +47,24 @@ export async function hashVideo(file, { hasher, videoFrames, rate = DEFAULT_RATE
     if (problem) throw new VideoRefused(problem);
     const times = sampleTimes(video.duration, rate);
     const md5 = handled(hasher.md5(file, job));
-    const sampled = new Array(times.length);
+    const sampled = [];
     let done = 0;
-    onProgress({ done, total: times.length });
+    const total = times.length;
+    onProgress({ done, total });
     const inFlight = [];
-    for (const [index, timestamp] of times.entries()) {
-      const image = await video.frameAt(timestamp, { signal });
+    let shown = null; // the last frame's own timestamp
+    for (const time of times) {
+      const { image, mediaTime } = await video.frameAt(time, { signal });
+      if (mediaTime !== null && mediaTime === shown) {
+        onProgress({ done: ++done, total }); // the frame already hashed, still shown
+        continue;
+      }
+      shown = mediaTime;
+      const entry = { timestamp: mediaTime ?? time, time };
+      sampled.push(entry);
       inFlight.push(handled(hasher.frame(image, job).then((hashed) => {
-        sampled[index] = { ...hashed, timestamp };
-        onProgress({ done: ++done, total: times.length });
+        Object.assign(entry, hashed);
+        onProgress({ done: ++done, total });
       })));
       if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
