@@ -23,7 +23,7 @@ export function videoLimitsText(limits = DEFAULT_LIMITS) {
   return `Videos: MP4, WebM or MOV files that this browser can play, up to ` +
     `${lengthInWords(maxSeconds(limits.video_frames))} long and ${bytesInWords(MAX_VIDEO_BYTES)} each. ` +
     `One frame per second is fingerprinted (frames larger than 4K, ${MAX_FRAME_SIZE.width} × ${MAX_FRAME_SIZE.height} pixels, ` +
-    "are scaled down to that size first).";
+    "are scaled down to that size first). Keep this page in front while a video is fingerprinted.";
 }
 
 export function setUpHasher({ input, drop, list, summary, limitsNote, onChange }) {
@@ -135,7 +135,7 @@ export function setUpHasher({ input, drop, list, summary, limitsNote, onChange }
           ...video.frames.map(({ hash, quality, timestamp }) => ({ algorithm: "vpdq", hash, quality, timestamp })),
         ];
         finish(item, "ok", video.frames.length
-          ? `${plural(video.frames.length, "frame fingerprint")} ready (${plural(video.sampled.length, "second")} of video)`
+          ? `${plural(video.frames.length, "frame fingerprint")} ready (${lengthInWords(video.duration)} of video)`
           : "No frame has enough detail: only exact copies of this file can be found");
       } catch (error) {
         if (signal.aborted) finish(item, "cancelled", CANCELLED);
