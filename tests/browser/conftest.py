@@ -4,6 +4,7 @@ The server binds 127.0.0.1 only and serves
 
 - `/static/`  the web page's files (service/static), as the app will mount them;
 - `/ref/`     the PDQ reference images (../shared/pdq-reference);
+- `/vpdq/`    the vPDQ reference videos (../shared/vpdq-reference/videos);
 - `/harness/` this folder (harness.html drives the hashing worker);
 - `/gen/`     images the tests generate.
 
@@ -25,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.conftest import PDQ_REFERENCE, REPO
+from tests.conftest import PDQ_REFERENCE, REPO, VPDQ_REFERENCE
 
 CHROMIUM = os.environ.get("HASHBANK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -76,6 +77,7 @@ def static_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSe
     mounts = {
         "/static/": STATIC,
         "/ref/": PDQ_REFERENCE,
+        "/vpdq/": VPDQ_REFERENCE / "videos",
         "/harness/": HARNESS,
         "/gen/": generated,
     }

@@ -19,8 +19,8 @@ STATIC = Path(str(files("service").joinpath("static")))
 
 CSP = (
     "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; "
-    "img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
+    "img-src 'self' blob: data:; media-src blob:; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
 )
 _BROWSER_HEADERS = {
     "Content-Security-Policy": CSP,

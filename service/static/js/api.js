@@ -1,4 +1,5 @@
 // Calls to hashbank's own case API. Only hashes and the case key ever leave the page.
+// (GET /v1/limits, asked once, says how many hashes one request may carry.)
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -33,42 +34,79 @@ async function call(method, path, { body, key } = {}) {
   return data;
 }
 
-// The service's default per-request limit (`max_hashes_per_case`), hashing.limits
-// DEFAULT_CASE_HASHES; GET /v1/limits has this server's own.
+// The service's default per-request limits, hashing.limits DEFAULT_LIMITS (`case_hashes`:
+// hashes of photos and videos' MD5s; `video_frames`: video frame hashes); GET /v1/limits
+// has this server's own.
 export const MAX_HASHES_PER_REQUEST = 100;
+export const DEFAULT_LIMITS = Object.freeze({ case_hashes: MAX_HASHES_PER_REQUEST, video_frames: 3600 });
 
-// `image`: which image of the request the hash is of (packImages numbers them), so
-// that a dispute treats one image's hashes together.
+let limits = null;
+
+/** This server's limits (GET /v1/limits, asked once); the defaults if it cannot say. */
+export function fetchLimits() {
+  limits ??= call("GET", "/v1/limits").then(
+    (data) => ({
+      case_hashes: positive(data?.case_hashes, DEFAULT_LIMITS.case_hashes),
+      video_frames: positive(data?.video_frames, DEFAULT_LIMITS.video_frames),
+    }),
+    () => DEFAULT_LIMITS,
+  );
+  return limits;
+}
+
+const positive = (value, fallback) => (Number.isInteger(value) && value > 0 ? value : fallback);
+
+// Each hash as the API takes it: `image` says which image or video of the request it
+// is of (packImages numbers them), so that a dispute treats one image's hashes
+// together; a video frame has its `timestamp` (seconds), an MD5 no quality. A hash
+// without an algorithm is a photo's PDQ.
 const asHashes = (hashes) =>
-  hashes.map((h) => ({ algorithm: "pdq", hash: h.hash, quality: h.quality, image: h.image }));
+  hashes.map(({ algorithm = "pdq", hash, quality, image, timestamp }) => ({
+    algorithm,
+    hash,
+    ...(quality === undefined ? {} : { quality }),
+    image,
+    ...(timestamp === undefined ? {} : { timestamp }),
+  }));
 
-// One request each: `hashes` is a list of {hash, quality} (at most MAX_HASHES_PER_REQUEST).
+// One request each: `hashes` is a list of {algorithm?, hash, quality?, timestamp?, image}.
 export const createCase = (hashes) => call("POST", "/v1/cases", { body: { hashes: asHashes(hashes) } });
 export const caseStatus = (caseId, key) => call("GET", `/v1/cases/${encodeURIComponent(caseId)}`, { key });
 export const addToCase = (caseId, key, hashes) =>
   call("POST", `/v1/cases/${encodeURIComponent(caseId)}/hashes`, { key, body: { hashes: asHashes(hashes) } });
 export const withdrawCase = (caseId, key) => call("DELETE", `/v1/cases/${encodeURIComponent(caseId)}`, { key });
 
+const isFrame = (h) => h.algorithm === "vpdq";
+
 /**
- * Whole images into requests of at most `limit` hashes, as hashing/cli_cases.py
- * `_requests`: one image's hashes never straddle two requests.
- * @param {Array<Array<{hash: string, quality: number}>>} images each image's hashes
- * @returns {Array<{hashes: Array<{hash: string, quality: number, image: number}>, images: number}>}
- *   each hash with `image`, its image's number within its request (0, 1, ...)
+ * Whole images and videos into requests, as hashing/cli_cases.py `_requests`: one
+ * item's hashes never straddle two requests, and a request holds at most
+ * `limits.case_hashes` hashes that are not video frames and `limits.video_frames`
+ * video frame hashes (the service counts them apart).
+ * @param {Array<Array<{algorithm?: string, hash: string}>>} images each image's or video's hashes
+ * @returns {Array<{hashes: Array<object>, images: number}>} each hash with `image`, its
+ *   item's number within its request (0, 1, ...)
  */
-export function packImages(images, limit = MAX_HASHES_PER_REQUEST) {
-  const batches = [{ hashes: [], images: 0 }];
-  for (const hashes of images) {
-    let batch = batches[batches.length - 1];
-    if (batch.hashes.length > 0 && batch.hashes.length + hashes.length > limit) {
-      batch = { hashes: [], images: 0 };
+export function packImages(images, limits = DEFAULT_LIMITS) {
+  const caps = { hashes: limits.case_hashes, frames: limits.video_frames };
+  const batches = [];
+  let batch = null;
+  for (const item of images) {
+    const hashes = item.filter((h) => !isFrame(h)).slice(0, caps.hashes);
+    const frames = item.filter(isFrame).slice(0, caps.frames);
+    if (batch === null || (batch.images > 0 &&
+        (batch.counts.hashes + hashes.length > caps.hashes || batch.counts.frames + frames.length > caps.frames))) {
+      batch = { hashes: [], images: 0, counts: { hashes: 0, frames: 0 } };
       batches.push(batch);
     }
     const image = batch.images;
-    batch.hashes.push(...hashes.slice(0, limit).map((h) => ({ ...h, image })));
+    batch.hashes.push(...[...hashes, ...frames].map((h) => ({ ...h, image })));
+    batch.counts.hashes += hashes.length;
+    batch.counts.frames += frames.length;
     batch.images += 1;
   }
-  return batches;
+  if (batches.length === 0) return [{ hashes: [], images: 0 }];
+  return batches.map(({ hashes, images }) => ({ hashes, images }));
 }
 
 /**
@@ -87,7 +125,7 @@ export class PartlySentError extends Error {
 // Send the batches in order; `first` sends batch 0 (creates the case or adds to it),
 // `rest` the others. onProgress({sent, total}) counts images after each request.
 async function sendBatches(images, first, rest, onProgress) {
-  const batches = packImages(images);
+  const batches = packImages(images, await fetchLimits());
   const total = images.length;
   let sent = 0;
   onProgress({ sent, total });

@@ -117,6 +117,7 @@ const hasher = setUpHasher({
   input: $("files"),
   list: $("list"),
   summary: $("summary"),
+  limitsNote: $("video-limits"),
   onChange: ({ ready, busy }) => { addSend.disabled = ready === 0 || busy > 0; },
 });
 addSend.addEventListener("click", async () => {

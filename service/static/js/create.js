@@ -1,6 +1,7 @@
-// The "create a case" page: hash images in a worker, send only the hashes, show the key once.
-// Each image gives several hashes (policy.js), so a large case is sent in several
-// requests of whole images: the first creates the case, the others add to it.
+// The "create a case" page: hash images and videos in the browser, send only the
+// hashes, show the key once. Each image gives several hashes (policy.js), a video one
+// per second and its MD5, so a large case is sent in several requests of whole images
+// and videos: the first creates the case, the others add to it.
 
 import { PartlySentError, createCaseFromImages, explain } from "./api.js";
 import { setUpHasher } from "./hashing-ui.js";
@@ -15,6 +16,7 @@ const hasher = setUpHasher({
   drop: $("drop"),
   list: $("list"),
   summary: $("summary"),
+  limitsNote: $("video-limits"),
   onChange: ({ ready, busy }) => { submit.disabled = ready === 0 || busy > 0; },
 });
 

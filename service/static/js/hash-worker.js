@@ -11,6 +11,14 @@
 //     hashes: [{ hash, quality }] }
 //   { id, ok: false, code, reason, quality? }    // reason: plain language
 //
+// A video (video-hasher.js) is a job of several requests, each with its own id:
+//   worker.postMessage({ id, job, md5: file });  // -> { id, progress }..., { id, ok: true, md5 }
+//   worker.postMessage({ id, job, frame: { data, width, height } }, [data]);
+//                                               // RGBA ArrayBuffer -> { id, ok: true, hash, quality }
+//   worker.postMessage({ cancel: job });        // -> { cancelled: job }, once nothing of it runs
+// After a cancel, the job's queued requests are dropped unanswered and a
+// running MD5 stops at its next chunk; `cancelled` is the job's last message.
+//
 // `hashes` is what the page submits for the image: the match policy's
 // submission hashes (policy.js, ported from `hashing/policy.py`: one per
 // submitted form of form-table.js). `hash`, `quality` and `dihedral` describe the
@@ -20,7 +28,8 @@
 // not pile up in memory.
 
 import { loadCanonicalImage } from "./canonical.js";
-import { pdqDihedralFromRGBA } from "./pdq.js";
+import { md5Blob } from "./md5.js";
+import { pdqDihedralFromRGBA, pdqFromRGBA } from "./pdq.js";
 import { LowQualityImage, MIN_QUALITY, submissionHashes } from "./policy.js";
 
 export { MIN_QUALITY }; // 50, as hashing/pdq.py: below it, hashes collide with unrelated images
@@ -63,17 +72,55 @@ function failure(id, error) {
   return { id, ok: false, code: "error", reason: `the image could not be hashed${detail}` };
 }
 
+// A video frame's PDQ, at its full size, as hashing/vpdq.py hash_frame (no policy forms).
+function hashFrame(id, { data, width, height }) {
+  const { hash, quality } = pdqFromRGBA(new Uint8ClampedArray(data), width, height);
+  return { id, ok: true, hash, quality };
+}
+
+const cancelled = new Set(); // video jobs cancelled: their queued requests are dropped
+const running = new Map(); // job -> AbortController of its running MD5
+
+async function hashVideoFile(id, job, file) {
+  const controller = new AbortController();
+  running.set(job, controller);
+  try {
+    const md5 = await md5Blob(file, {
+      signal: controller.signal,
+      onProgress: (fraction) => self.postMessage({ id, progress: fraction, stage: "md5" }),
+    });
+    return { id, ok: true, md5 };
+  } finally {
+    running.delete(job);
+  }
+}
+
+async function handle(message) {
+  const { id, job, file, md5, frame } = message;
+  if (job !== undefined && cancelled.has(job)) return null;
+  try {
+    if (md5 !== undefined) return await hashVideoFile(id, job, md5);
+    if (frame !== undefined) return hashFrame(id, frame);
+    return await hashFile(id, file);
+  } catch (error) {
+    if (job !== undefined && cancelled.has(job)) return null;
+    return failure(id, error);
+  }
+}
+
 let queue = Promise.resolve();
 
 self.addEventListener("message", (event) => {
-  const { id, file } = event.data ?? {};
+  const message = event.data ?? {};
+  if (message.cancel !== undefined) {
+    cancelled.add(message.cancel);
+    running.get(message.cancel)?.abort();
+    // Queued after whatever runs now, so it is the job's last message.
+    queue = queue.then(() => self.postMessage({ cancelled: message.cancel }));
+    return;
+  }
   queue = queue.then(async () => {
-    let reply;
-    try {
-      reply = await hashFile(id, file);
-    } catch (error) {
-      reply = failure(id, error);
-    }
-    self.postMessage(reply);
+    const reply = await handle(message);
+    if (reply !== null) self.postMessage(reply);
   });
 });

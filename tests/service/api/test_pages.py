@@ -15,6 +15,7 @@ def test_pages_and_their_files_are_served_with_a_same_origin_policy(client: Test
         assert "default-src 'none'" in csp
         assert "script-src 'self'" in csp
         assert "connect-src 'self'" in csp
+        assert "media-src blob:" in csp  # videos play from the survivor's own files only
         assert page.headers["Referrer-Policy"] == "no-referrer"
     for asset in ("js/pdq.js", "js/hash-worker.js", "js/create.js", "css/site.css"):
         r = client.get(f"/static/{asset}")
