@@ -39,6 +39,7 @@ WORKER_MODULES = {
     "/static/js/policy.js",
     "/static/js/form-table.js",
     "/static/js/md5.js",  # a video's file digest (test_video_js.py)
+    "/static/js/video-forms.js",  # a video frame's other forms (test_video_forms_js.py)
 }
 
 

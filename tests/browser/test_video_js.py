@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from hashing.case_items import fitting_frames
 from hashing.limits import DEFAULT_CASE_HASHES, DEFAULT_VIDEO_FRAMES
 from hashing.pdq import MIN_QUALITY
 from hashing.sampling import sample
@@ -194,6 +195,43 @@ def test_frame_selection_is_select_frames(harness: Page, prune: int | None) -> N
     expected = [f.timestamp for f in select_frames(frames, prune_distance=prune)]
     assert kept == expected
     assert 20 < len(expected) < 400
+
+
+@pytest.mark.parametrize(
+    ("count", "limit"), [(50, 400), (50, 100), (3600, 3600), (7, 1), (401, 37)]
+)
+def test_frames_fit_the_frame_limit_as_fitting_frames(
+    harness: Page, count: int, limit: int
+) -> None:
+    """A video's frames with their variants, cut to the frame hashes a request takes,
+    evenly as the Python client does (hashing.case_items.fitting_frames)."""
+    rng = random.Random(count * limit)
+    frames = [
+        VideoFrameHash(
+            i,
+            float(i),
+            90,
+            rng.randbytes(32),
+            tuple(rng.randbytes(32) for _ in range(rng.randint(0, 5))),
+        )
+        for i in range(count)
+    ]
+    kept = harness.evaluate(
+        """async ([frames, limit]) => {
+          const { fittingFrames } = await import("/static/js/vpdq.js");
+          return fittingFrames(frames, limit).map((f) => f.timestamp);
+        }""",
+        [
+            [
+                {"hash": f.hex, "timestamp": f.timestamp, "variants": [v.hex() for v in f.variants]}
+                for f in frames
+            ],
+            limit,
+        ],
+    )
+    expected = fitting_frames(frames, limit)
+    assert kept == [f.timestamp for f in expected]
+    assert sum(1 + len(f.variants) for f in expected) <= limit
 
 
 def test_limits_and_their_words(harness: Page) -> None:

@@ -27,11 +27,13 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from hashing import video_signals
+from hashing.video_forms import QUERIED, SUBMITTED
 from hashing.vpdq import VPDQ_ALGORITHM, hash_video, select_frames
 from tests.browser.test_pages import _screenshot
 from tests.conftest import BSDS500, VPDQ_REFERENCE
 from tests.e2e.server import Server
 from tests.e2e.server import platform_key as issue_key
+from tests.hashing.videos import reencode
 
 VIDEOS = VPDQ_REFERENCE / "videos"
 ORIGINAL, GREY, OTHER = (
@@ -42,6 +44,7 @@ ORIGINAL, GREY, OTHER = (
 MAX_DISTANCE = 24  # as test_video_hashing.py
 MD5_KEYS = {"algorithm", "hash", "image"}
 FRAME_KEYS = {"algorithm", "hash", "quality", "image", "timestamp"}
+FORM_KEYS = {"algorithm", "hash", "image", "timestamp", "variant"}
 PROBE = """
 window.probe = { posted: 0, replies: 0, seeks: 0, last: null };
 const NativeWorker = window.Worker;
@@ -127,11 +130,18 @@ def _bodies(recorded: Recorded, live: Live) -> list[tuple[str, list[dict[str, An
     return out
 
 
-def _match_video(live: Live, path: Path) -> list[dict[str, Any]]:
-    """What a platform gets for `path`, hashed by the Python client."""
-    signals = video_signals(path)
+def _match_video(live: Live, video: Path | bytes) -> list[dict[str, Any]]:
+    """What a platform gets for `video`, hashed by the Python client (frames and their
+    queried forms, as `PlatformClient.match_video` sends them)."""
+    signals = video_signals(video, forms=QUERIED)
     frames = [
-        {"hash": f.hex, "quality": f.quality, "timestamp": f.timestamp} for f in signals.frames
+        {
+            "hash": f.hex,
+            "quality": f.quality,
+            "timestamp": f.timestamp,
+            "variants": [v.hex() for v in f.variants],
+        }
+        for f in signals.frames
     ]
     r = httpx.post(
         f"{live.url}/v1/match/video",
@@ -169,20 +179,30 @@ def test_the_page_hashes_a_video_sends_only_hashes_and_the_grey_version_matches(
         assert video[start : start + 64] not in body
     assert {h["image"] for h in sent} == {0}  # one video: one item of the request
     md5s = [h for h in sent if h["algorithm"] == "md5"]
-    frames = [h for h in sent if h["algorithm"] == "vpdq"]
-    assert len(md5s) + len(frames) == len(sent)
+    frames = [h for h in sent if h["algorithm"] == "vpdq" and "variant" not in h]
+    forms = [h for h in sent if h["algorithm"] == "vpdq" and "variant" in h]
+    assert len(md5s) + len(frames) + len(forms) == len(sent)
     assert [set(h) for h in md5s] == [MD5_KEYS]
     assert md5s[0]["hash"] == hashlib.md5(video).hexdigest()
     assert all(set(h) == FRAME_KEYS for h in frames)
     assert len(body) < 200 * len(sent)
     # The frames are the Python client's, within a few bits, at the same times.
-    python = select_frames(hash_video(ORIGINAL).frames)
+    python = select_frames(hash_video(ORIGINAL, forms=SUBMITTED).frames)
     assert [h["timestamp"] for h in frames] == pytest.approx([f.timestamp for f in python])
     assert all(h["quality"] >= 50 for h in frames)
     assert max(distance(h["hash"], f.hex) for h, f in zip(frames, python, strict=True)) <= 24
+    # Each frame's other forms follow it, at its time, flagged: the Python client's forms.
+    assert all(set(h) == FORM_KEYS and h["variant"] is True for h in forms)
+    for frame, ours in zip(frames, python, strict=True):
+        theirs = [h["hash"] for h in forms if h["timestamp"] == frame["timestamp"]]
+        assert len(theirs) == len(ours.variants)
+        assert all(distance(a, b.hex()) <= 24 for a, b in zip(theirs, ours.variants, strict=True))
 
     status = httpx.get(f"{live.url}/v1/cases/{case_id}", headers={"X-Case-Key": key}).json()
-    assert sorted(h["algorithm"] for h in status["hashes"]) == ["md5"] + ["vpdq"] * len(frames)
+    assert sorted(h["algorithm"] for h in status["hashes"]) == ["md5"] + ["vpdq"] * (
+        len(frames) + len(forms)
+    )
+    assert sum(h["variant"] for h in status["hashes"]) == len(forms)
 
     (found,) = _match_video(live, GREY)
     assert found["algorithm"] == "vpdq"
@@ -191,6 +211,9 @@ def test_the_page_hashes_a_video_sends_only_hashes_and_the_grey_version_matches(
     assert _match_video(live, OTHER) == []
     (same,) = _match_video(live, ORIGINAL)  # the same file: its MD5 and all its frames
     assert same["stored_percent"] == 100
+    # A 10%-cropped, re-encoded copy: Meta's frames alone miss it, the page's forms find it.
+    (cropped,) = _match_video(live, reencode(ORIGINAL, crop=0.1, bit_rate=300_000))
+    assert cropped["stored_percent"] >= 80
 
 
 def _long_video(path: Path, seconds: int = 600) -> Path:

@@ -58,15 +58,17 @@ const positive = (value, fallback) => (Number.isInteger(value) && value > 0 ? va
 
 // Each hash as the API takes it: `image` says which image or video of the request it
 // is of (packImages numbers them), so that a dispute treats one image's hashes
-// together; a video frame has its `timestamp` (seconds), an MD5 no quality. A hash
-// without an algorithm is a photo's PDQ.
+// together; a video frame has its `timestamp` (seconds), an MD5 no quality, a frame's
+// other form (video-forms.js) `variant: true` at its frame's time. A hash without an
+// algorithm is a photo's PDQ.
 const asHashes = (hashes) =>
-  hashes.map(({ algorithm = "pdq", hash, quality, image, timestamp }) => ({
+  hashes.map(({ algorithm = "pdq", hash, quality, image, timestamp, variant }) => ({
     algorithm,
     hash,
     ...(quality === undefined ? {} : { quality }),
     image,
     ...(timestamp === undefined ? {} : { timestamp }),
+    ...(variant ? { variant: true } : {}),
   }));
 
 // One request each: `hashes` is a list of {algorithm?, hash, quality?, timestamp?, image}.

@@ -31,6 +31,7 @@ import { loadCanonicalImage } from "./canonical.js";
 import { md5Blob } from "./md5.js";
 import { pdqDihedralFromRGBA, pdqFromRGBA } from "./pdq.js";
 import { LowQualityImage, MIN_QUALITY, submissionHashes } from "./policy.js";
+import { frameVariants } from "./video-forms.js";
 
 export { MIN_QUALITY }; // 50, as hashing/pdq.py: below it, hashes collide with unrelated images
 export const LOW_QUALITY_REASON = "not enough detail to be matched reliably";
@@ -72,10 +73,14 @@ function failure(id, error) {
   return { id, ok: false, code: "error", reason: `the image could not be hashed${detail}` };
 }
 
-// A video frame's PDQ, at its full size, as hashing/vpdq.py hash_frame (no policy forms).
+// A video frame's PDQ, at its full size, as hashing/vpdq.py hash_frame, and, for a frame
+// of enough detail, the hashes of its submitted forms (video-forms.js, as
+// hashing/video_forms.py): `variants`, which let a cropped or letterboxed copy match.
 function hashFrame(id, { data, width, height }) {
-  const { hash, quality } = pdqFromRGBA(new Uint8ClampedArray(data), width, height);
-  return { id, ok: true, hash, quality };
+  const image = { data: new Uint8ClampedArray(data), width, height };
+  const { hash, quality } = pdqFromRGBA(image.data, width, height);
+  const variants = quality >= MIN_QUALITY ? frameVariants(image, hash) : [];
+  return { id, ok: true, hash, quality, variants };
 }
 
 const cancelled = new Set(); // video jobs cancelled: their queued requests are dropped

@@ -10,6 +10,7 @@
 import { DEFAULT_LIMITS, fetchLimits } from "./api.js";
 import { hashVideo } from "./video-hasher.js";
 import { MAX_FRAME_SIZE, MAX_VIDEO_BYTES, bytesInWords, lengthInWords, maxSeconds } from "./video-limits.js";
+import { fittingFrames } from "./vpdq.js";
 import { HashWorker } from "./worker-client.js";
 
 const MAX_ITEMS = 100;
@@ -130,9 +131,14 @@ export function setUpHasher({ input, drop, list, summary, limitsNote, onChange }
             if (!signal.aborted) setState(item, "", `Making fingerprints: ${done} of ${plural(total, "frame")}…`);
           },
         });
+        // Each frame, then its other forms (`variant`, at its time), within the frame
+        // hashes a request takes: a longer video sends evenly spaced frames.
         item.result = [
           { algorithm: "md5", hash: video.md5 },
-          ...video.frames.map(({ hash, quality, timestamp }) => ({ algorithm: "vpdq", hash, quality, timestamp })),
+          ...fittingFrames(video.frames, videoFrames).flatMap(({ hash, quality, timestamp, variants = [] }) => [
+            { algorithm: "vpdq", hash, quality, timestamp },
+            ...variants.map((variant) => ({ algorithm: "vpdq", hash: variant, timestamp, variant: true })),
+          ]),
         ];
         finish(item, "ok", video.frames.length
           ? `${plural(video.frames.length, "frame fingerprint")} ready (${lengthInWords(video.duration)} of video)`

@@ -10,6 +10,7 @@
 // it is more than PRUNE_DISTANCE bits from the last frame kept.
 
 import { hammingDistance } from "./pdq.js";
+import { roundHalfEven } from "./policy.js";
 
 export const ALGORITHM = "vpdq"; // hashing.vpdq.VPDQ.name
 export const DEFAULT_RATE = 1; // samples per second, hashing.vpdq.DEFAULT_RATE (Meta's advice)
@@ -23,6 +24,30 @@ export function sampleTimes(duration, rate = DEFAULT_RATE) {
   if (!Number.isFinite(duration)) return times;
   for (let k = 0; k / rate < duration; k++) times.push(k / rate);
   return times;
+}
+
+/** At most `limit` of `frames`, evenly spaced, first and last kept (hashing.case_items.thin_frames). */
+export function thinFrames(frames, limit) {
+  if (limit < 1) return [];
+  if (frames.length <= limit) return [...frames];
+  if (limit === 1) return [frames[0]];
+  const step = (frames.length - 1) / (limit - 1);
+  return Array.from({ length: limit }, (_, i) => frames[roundHalfEven(i * step)]);
+}
+
+/**
+ * As many of `frames`, evenly spaced, as have at most `limit` hashes together, each
+ * frame's `variants` included (hashing.case_items.fitting_frames).
+ */
+export function fittingFrames(frames, limit) {
+  const size = (list) => list.reduce((n, f) => n + 1 + (f.variants?.length ?? 0), 0);
+  const total = size(frames);
+  let count = total <= limit ? frames.length : Math.trunc((frames.length * limit) / total);
+  for (;;) {
+    const kept = thinFrames(frames, count);
+    if (size(kept) <= limit) return kept;
+    count -= 1;
+  }
 }
 
 /**

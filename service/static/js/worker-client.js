@@ -3,7 +3,7 @@
 //   const hasher = new HashWorker();
 //   await hasher.image(file, onProgress)            // the worker's image reply (ok or not)
 //   await hasher.md5(file, job, onProgress)         // 32 hex digits
-//   await hasher.frame(imageData, job)              // { hash, quality }; the pixels are moved
+//   await hasher.frame(imageData, job)              // { hash, quality, variants }; the pixels are moved
 //   await hasher.cancel(job)                        // resolves when the worker has let the job go
 //
 // `job` groups a video's requests so that cancel(job) drops all of them: their
@@ -58,8 +58,8 @@ export class HashWorker {
   async frame({ data, width, height }, job) {
     const buffer = data.buffer;
     const reply = await this.request({ frame: { data: buffer, width, height } }, { job, transfer: [buffer] });
-    const { hash, quality } = unwrap(reply);
-    return { hash, quality };
+    const { hash, quality, variants } = unwrap(reply);
+    return { hash, quality, variants };
   }
 
   /** Drop every request of `job`; resolves once the worker has stopped working on it. */
