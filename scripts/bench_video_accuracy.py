@@ -173,7 +173,7 @@ def copies_of(
     for transform in vt.TRANSFORMS:
         recipe = vt.draw(transform, rng, pixels)
         host = rng.choice(hosts) if recipe.offset is not None else None
-        copy = out / f"{name}--{transform.replace(' ', '_').replace('%', '')}.mp4"
+        copy = copy_file(out, name, transform)
         if not copy.exists():
             vt.make_copy(path, copy, recipe, host)
         frames, duration = hash_rates(copy)
@@ -187,6 +187,10 @@ def copies_of(
             except LowQualityImage:
                 grab = None
     return made, grab
+
+
+def copy_file(out: Path, source: str, transform: str) -> Path:
+    return out / f"{source}--{transform.replace(' ', '_').replace('%', '')}.mp4"
 
 
 def photo_hashes(path: Path) -> tuple[str, list[bytes], list[bytes]]:
@@ -247,7 +251,7 @@ def collect(args: argparse.Namespace) -> Results:
                     name,
                     v.scene,
                     "copy",
-                    out / f"{name}.mp4",
+                    copy_file(out, v.name, transform),
                     v.half,
                     transform=transform,
                     describe=describe,
@@ -289,6 +293,9 @@ def main() -> int:
     store = args.out / "hashes.pickle"
     if args.reuse:
         results: Results = pickle.loads(store.read_bytes())  # our own file
+        for v in results.videos.values():
+            if v.role == "copy":
+                v.path = copy_file(args.out, v.source, v.transform)
     else:
         started = datetime.now(UTC)
         results = collect(args)
