@@ -6,7 +6,7 @@
 1. Sources: five of Meta's reference videos (`--reference-sources`; all 14 are
    stored) and `--generated` hand-held "camera"
    videos (1280x720, 15 frames/s, 10-16 s) made from bsds500 and clothing
-   photos (`video_transforms.camera_video`): most pan and zoom over one photo,
+   photos (`video_camera.camera_video`): most pan and zoom over one photo,
    some cut between three, some are near-still shots of one. `--extras`
    unrelated videos (640x360) and `--hosts` longer ones (the insertion hosts)
    are made the same way, each from its own photos; they are only ever
@@ -38,17 +38,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 
+import video_camera
 import video_transforms as vt
 from PIL import Image
+from video_frames import hash_rates
 
 from hashing import LowQualityImage, load_image
 from hashing.policy import query_hashes, submission_hashes
-from hashing.sampling import sample
 from hashing.video import open_video
-from hashing.vpdq import VideoFrameHash, hash_frame
+from hashing.vpdq import VideoFrameHash
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REFERENCE = SHARED / "vpdq-reference" / "videos"
@@ -94,24 +94,6 @@ class Results:
     run: str = ""
 
 
-@dataclass(frozen=True)
-class Timed:
-    timestamp: Fraction
-    duration: Fraction
-    hash: VideoFrameHash
-
-
-def hash_rates(path: Path) -> tuple[dict[int, list[VideoFrameHash]], float]:
-    """Raw frame hashes at 2/s and 1/s (the 2/s frames shown at whole seconds), the duration."""
-    end = Fraction(0)
-    with open_video(path) as video:
-        timed = []
-        for frame in sample(video.frames(), 2):
-            timed.append(Timed(frame.timestamp, frame.duration, hash_frame(frame)))
-            end = frame.timestamp + frame.duration
-    return {2: [t.hash for t in timed], 1: [t.hash for t in sample(iter(timed), 1)]}, float(end)
-
-
 def specs(args: argparse.Namespace) -> tuple[list[Spec], list[Spec], list[Spec]]:
     """Generated sources, extras and hosts; no photo is used twice."""
     rng = random.Random(args.seed)
@@ -149,7 +131,7 @@ def specs(args: argparse.Namespace) -> tuple[list[Spec], list[Spec], list[Spec]]
 def generate(spec: Spec, out: Path) -> tuple[str, dict[int, list[VideoFrameHash]], float]:
     path = out / f"{spec.name}.mp4"
     if not path.exists():
-        vt.camera_video(
+        video_camera.camera_video(
             path,
             spec.photos,
             random.Random(spec.seed),

@@ -1,15 +1,13 @@
-"""Videos for the video accuracy benchmark: generated "camera" videos and a re-poster's transforms.
+"""The re-poster's transforms of the video accuracy benchmark, and PyAV reading and writing.
 
 Everything is encoded and decoded with PyAV (libx264), never a system
 ffmpeg. Frames are 8-bit RGB arrays (height x width x 3). Output timestamps
 are the input's (in 1/90000 s), shifted where a transform moves content, so
 variable frame rates and insertion at any instant stay exact.
 
-- `camera_video`: pan/zoom over photos, hand-held shake, cuts between
-  photos; `static=True` for a near-still shot (sensor noise, a pixel of
-  shake): the hard case for false matches.
-- `transcode`: decode, keep [start, end) seconds, apply a frame function,
-  scale, encode at a bitrate or a CRF.
+- `read`, `Writer`, `frame_at`: decode to RGB with times; encode H.264 MP4.
+- `make_copy`: decode, keep [start, end) seconds, apply a frame function,
+  scale, encode at a bitrate or a CRF (a `Recipe`).
 - `insert`: a clip inside a host video at an offset (the host scaled to the
   clip's size).
 - Frame functions: `crop`, `add_logo`, `letterbox`, `mirror`; `draw` picks a
@@ -17,7 +15,7 @@ variable frame rates and insertion at any instant stay exact.
 """
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +24,6 @@ import av
 import av.video.stream
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 Frame = npt.NDArray[np.uint8]
 FrameFn = Callable[[Frame], Frame]
@@ -275,57 +272,6 @@ def resized(rgb: Frame, size: tuple[int, int] | None) -> Frame:
     return np.asarray(
         frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray(), np.uint8
     )
-
-
-# -- generated videos --------------------------------------------------------------------
-
-
-def camera_video(
-    out: Path,
-    photos: Sequence[Path],
-    rng: random.Random,
-    *,
-    seconds: float,
-    size: tuple[int, int] = (1280, 720),
-    fps: int = 15,
-    static: bool = False,
-) -> None:
-    """A hand-held "camera" over `photos` (one shot each, cut between them), or a still shot."""
-    w, h = size
-    writer = Writer(out, Fraction(fps))
-    n = int(seconds * fps)
-    per_shot = -(-n // len(photos))
-    noise = np.random.default_rng(rng.randrange(1 << 30))
-    try:
-        for k, path in enumerate(photos):
-            image = Image.open(path).convert("RGB")
-            iw, ih = image.size
-            full = min(iw, ih * w / h)  # the widest window of the video's shape
-            keys = 1 if static else 3  # key points of the camera's path, evenly over the shot
-            zoom = [0.9 if static else rng.uniform(0.6, 0.9) for _ in range(keys)]
-            cx = [0.5 if static else rng.uniform(0.35, 0.65) for _ in range(keys)]
-            cy = [0.5 if static else rng.uniform(0.35, 0.65) for _ in range(keys)]
-            zoom, cx, cy = zoom * (4 - keys), cx * (4 - keys), cy * (4 - keys)
-            shake = 1.0 if static else rng.uniform(1, 3)
-            frames = range(k * per_shot, min(n, (k + 1) * per_shot))
-            for i, _ in enumerate(frames):
-                u = i / max(1, len(frames) - 1) * 2  # two legs between three key points
-                leg, f = min(1, int(u)), (1 - np.cos(np.pi * (u - min(1, int(u))))) / 2
-                z = zoom[leg] + (zoom[leg + 1] - zoom[leg]) * f
-                ww, wh = full * z, full * z * h / w
-                x = (cx[leg] + (cx[leg + 1] - cx[leg]) * f) * iw + noise.normal(0, shake * iw / w)
-                y = (cy[leg] + (cy[leg + 1] - cy[leg]) * f) * ih + noise.normal(0, shake * ih / h)
-                x = min(max(x, ww / 2), iw - ww / 2)
-                y = min(max(y, wh / 2), ih - wh / 2)
-                box = (x - ww / 2, y - wh / 2, x + ww / 2, y + wh / 2)
-                rgb = np.asarray(
-                    image.transform(size, Image.Transform.EXTENT, box, Image.Resampling.BILINEAR)
-                )
-                if static:
-                    rgb = np.clip(rgb + noise.normal(0, 2, rgb.shape), 0, 255).astype(np.uint8)
-                writer.write(Fraction(k * per_shot + i, fps), rgb)
-    finally:
-        writer.close()
 
 
 def frame_at(path: Path, seconds: float) -> Frame:
