@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import video_camera
+import video_frames
 import video_transforms as vt
 from PIL import Image
 from video_frames import hash_rates
@@ -269,9 +270,18 @@ def main() -> int:
     parser.add_argument("--reference", type=int, default=14, help="reference videos used")
     parser.add_argument("--reuse", action="store_true", help="print from --out/hashes.pickle")
     parser.add_argument(
+        "--forms",
+        action="store_true",
+        help="also hash each frame's other forms (hashing.video_forms): stored videos with "
+        "the survivor's, queries with the platform's, as the clients send them",
+    )
+    parser.add_argument(
         "--inspect", type=int, default=4, help="closest unrelated pairs saved as images"
     )
     args = parser.parse_args()
+    if args.forms:
+        os.environ["HASHBANK_BENCH_FORMS"] = "1"
+        video_frames.FORMS = True
     store = args.out / "hashes.pickle"
     if args.reuse:
         results: Results = pickle.loads(store.read_bytes())  # our own file

@@ -18,6 +18,7 @@ from video_frames import (
     RADIUS,
     codes,
     distance_matrix,
+    expanded,
     frame_grabs,
     kept,
     min_distance,
@@ -43,20 +44,31 @@ def percentages(results: Any, rate: int, prune: int | None) -> dict[str, Any]:
     """Own-source (q, s, any-frame) for each copy; (q, s) for every unrelated ordered pair."""
     videos = results.videos
     frames = {n: kept(v, rate, prune) for n, v in videos.items()}
+    # Queries with their queried forms, stored videos with their submitted forms (the
+    # plain frames when the run hashed no forms).
+    asked = {n: kept(v, rate, prune, "q") for n, v in videos.items()}
+    held = {n: kept(v, rate, prune, "s") for n, v in videos.items()}
+    flat_q, flat_s = expanded(asked), expanded(held)
     stored = [n for n, v in videos.items() if v.role != "copy"]
     own, unrelated = {}, []
     for name, v in videos.items():
         if v.role == "copy":
-            m = match_videos(frames[name], frames[v.source])
-            hit = min_distance(codes(frames[name]), codes(frames[v.source])) <= RADIUS
+            m = match_videos(asked[name], held[v.source])
+            hit = min_distance(codes(flat_q[name]), codes(flat_s[v.source])) <= RADIUS
             own[name] = (m.query_percent, m.stored_percent, hit)
         for other in stored:
             o = videos[other]
             if o.scene == v.scene or other in (v.host, v.name):
                 continue
-            m = match_videos(frames[name], frames[other])
+            m = match_videos(asked[name], held[other])
             unrelated.append((name, other, m.query_percent, m.stored_percent))
-    return {"own": own, "unrelated": unrelated, "frames": frames}
+    return {
+        "own": own,
+        "unrelated": unrelated,
+        "frames": frames,
+        "stored_forms": flat_s,
+        "query_forms": flat_q,
+    }
 
 
 def recall(
@@ -92,12 +104,15 @@ def report(results: Any, out: Path, inspect: int) -> None:
         halves[v.half] += 1
     print(f"\nsources: tuning half {halves['tune']}, held-out half {halves['held']}")
 
-    grid = {(r, d): percentages(results, r, d) for r in (1, 2) for d in PRUNINGS}
+    # With forms (`--forms`), the adopted pruning only: every pair is compared with all forms.
+    forms = any(isinstance(k, str) for v in videos.values() for k in v.frames)
+    prunings = (ADOPTED[1],) if forms else PRUNINGS
+    grid = {(r, d): percentages(results, r, d) for r in (1, 2) for d in prunings}
     tuning_table(results, grid)
     per_transform(results, grid)
     false_matches(results, grid, out, inspect)
-    frame_grabs(results, grid[ADOPTED]["frames"])
-    photo_cross(results, grid[ADOPTED]["frames"], out, inspect)
+    frame_grabs(results, grid[ADOPTED]["stored_forms"])
+    photo_cross(results, grid[ADOPTED]["stored_forms"], out, inspect, grid[ADOPTED]["query_forms"])
     cost(results, grid)
 
 

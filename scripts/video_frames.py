@@ -4,8 +4,9 @@
 subset shown at whole seconds; the rest compares frame hashes exhaustively.
 """
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from PIL import Image
 
 from hashing.sampling import sample
 from hashing.video import open_video
+from hashing.video_forms import QUERIED, SUBMITTED, frame_variants
 from hashing.vpdq import VideoFrameHash, hash_frame, select_frames
 
 RADIUS = 31
@@ -29,19 +31,49 @@ class Timed:
     hash: VideoFrameHash
 
 
-def hash_rates(path: Path) -> tuple[dict[int, list[VideoFrameHash]], float]:
-    """Raw frame hashes at 2/s and 1/s (the 2/s frames shown at whole seconds), the duration."""
+# `--forms`: also each frame's other forms (hashing.video_forms), both sides'; read from
+# the environment so that the worker processes see it however they start.
+FORMS = os.environ.get("HASHBANK_BENCH_FORMS") == "1"
+Frames = dict[Any, list[VideoFrameHash]]  # rate (plain), or f"{side}{rate}": with that side's forms
+
+
+def hash_rates(path: Path) -> tuple[Frames, float]:
+    """Raw frame hashes at 2/s and 1/s (the 2/s frames shown at whole seconds), the duration;
+    with FORMS, also with the submitted ("s1", "s2") and queried ("q1", "q2") forms."""
     end = Fraction(0)
     with open_video(path) as video:
-        timed = []
+        timed, forms = [], {}
         for frame in sample(video.frames(), 2):
-            timed.append(Timed(frame.timestamp, frame.duration, hash_frame(frame)))
+            plain = hash_frame(frame)
+            if FORMS and plain.quality >= 50:
+                rgb = frame.rgb()
+                forms[id(plain)] = tuple(
+                    replace(plain, variants=frame_variants(rgb, plain.hash, side))
+                    for side in (SUBMITTED, QUERIED)
+                )
+            timed.append(Timed(frame.timestamp, frame.duration, plain))
             end = frame.timestamp + frame.duration
-    return {2: [t.hash for t in timed], 1: [t.hash for t in sample(iter(timed), 1)]}, float(end)
+    out: Frames = {2: [t.hash for t in timed], 1: [t.hash for t in sample(iter(timed), 1)]}
+    if FORMS:
+        for rate in (1, 2):
+            for n, side in enumerate("sq"):
+                out[f"{side}{rate}"] = [forms.get(id(f), (f, f))[n] for f in out[rate]]
+    return out, float(end)
 
 
-def kept(video: Any, rate: int, prune: int | None) -> list[VideoFrameHash]:
-    return select_frames(video.frames[rate], prune_distance=prune)
+def kept(video: Any, rate: int, prune: int | None, side: str = "") -> list[VideoFrameHash]:
+    """The frames kept at `rate`, with `side`'s forms ("s", "q") when they were hashed."""
+    key = f"{side}{rate}" if side and f"{side}{rate}" in video.frames else rate
+    return select_frames(video.frames[key], prune_distance=prune)
+
+
+def expanded(frames: dict[str, list[VideoFrameHash]]) -> dict[str, list[VideoFrameHash]]:
+    """Each frame's forms as frames of their own (same number and time), for exhaustive
+    distance figures."""
+    return {
+        name: [replace(f, hash=v, variants=()) for f in fs for v in (f.hash, *f.variants)]
+        for name, fs in frames.items()
+    }
 
 
 def codes(frames: Sequence[VideoFrameHash]) -> np.ndarray:
@@ -97,7 +129,11 @@ def frame_grabs(results: Any, frames: dict[str, list[VideoFrameHash]]) -> None:
 
 
 def photo_cross(
-    results: Any, frames: dict[str, list[VideoFrameHash]], out: Path, inspect: int
+    results: Any,
+    frames: dict[str, list[VideoFrameHash]],
+    out: Path,
+    inspect: int,
+    query_frames: dict[str, list[VideoFrameHash]] | None = None,
 ) -> None:
     """Photos' query hashes against every stored frame, and every frame against photos' submissions.
 
@@ -158,7 +194,11 @@ def photo_cross(
                 vt.frame_at(results.videos[video].path, f.timestamp),
                 out / f"inspect-photo-{i}.png",
             )
-    # the other way: every frame (a video query sends plain frame hashes) against photos' submissions
+    # the other way: every frame (a video query's frame hashes, with their forms if
+    # hashed) against photos' submissions
+    if query_frames is not None:
+        names = [(n, i) for n, fs in query_frames.items() for i in range(len(fs))]
+        all_codes = np.vstack([codes(fs) for fs in query_frames.values() if fs])
     sc = np.frombuffer(b"".join(sub_codes), np.uint8).reshape(-1, 32)
     sub = np.array(sub_scene)
     frame_shows: dict[str, np.ndarray] = {}
