@@ -21,7 +21,7 @@ from hashing.video_forms import SUBMITTED
 from hashing.video_signals import video_signals
 from hashing.vpdq_match import match_videos
 from tests.conftest import VPDQ_REFERENCE
-from tests.e2e.server import BIN, Server, run_cli, service_env
+from tests.e2e.server import BIN, Server, platform_key, run_cli, service_env
 from tests.hashing.videos import reencode
 
 VIDEO = VPDQ_REFERENCE / "videos" / "chair-orig-22-sd-bar.mp4"
@@ -52,14 +52,7 @@ def test_a_video_from_survivor_to_platform_and_back(tmp_path: Path) -> None:
     data, logs = tmp_path / "data", tmp_path / "server.log"
     env = service_env(data)
     with Server(data, logs) as server:
-        admin = BIN / "hashbank-admin"
-        assert run_cli([str(admin), "platform", "add", "Example"], env).returncode == 0
-        issued = run_cli(
-            [str(admin), "key", "issue", "Example", "-s", "match", "-s", "feedback", "-s", "sync"],
-            env,
-        )
-        assert issued.returncode == 0, issued.stderr
-        api_key = issued.stdout.strip().splitlines()[-1]
+        api_key = platform_key(data, "match", "feedback", "sync", platform="Example")
 
         submitted = run_cli(
             [str(BIN / "hashbank"), "submit", str(folder), "--server", server.url], env
