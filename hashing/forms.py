@@ -126,9 +126,15 @@ def trim_borders(
 
 def centre_crop(image: Image.Image, scale: float) -> Image.Image:
     """The centre part keeping `scale` of each side (the rule: `hashing.policy`, step 2)."""
-    width, height = image.size
-    left, top = int(width * (1 - scale) / 2), int(height * (1 - scale) / 2)
-    return image.crop((left, top, left + round(width * scale), top + round(height * scale)))
+    return middle_crop(image, scale, scale)
+
+
+def middle_crop(image: Image.Image, width: float, height: float) -> Image.Image:
+    """The centre part keeping `width` of the width and `height` of the height, by
+    `centre_crop`'s rule on each axis."""
+    w, h = image.size
+    left, top = int(w * (1 - width) / 2), int(h * (1 - height) / 2)
+    return image.crop((left, top, left + round(w * width), top + round(h * height)))
 
 
 def content_block(image: Image.Image) -> Image.Image | None:

@@ -43,6 +43,12 @@ def _to_bytes(bits: np.ndarray) -> bytes:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 
+def pdq_of_pixels(pixels: np.ndarray) -> tuple[bytes, int]:
+    """PDQ of 8-bit RGB pixels (height x width x 3), quality not checked: (value, quality)."""
+    bits, quality = pdqhash.compute(np.ascontiguousarray(pixels, dtype=np.uint8))
+    return _to_bytes(bits), int(quality)
+
+
 @dataclass(frozen=True)
 class PDQ(BinaryCodec):
     name: str = "pdq"

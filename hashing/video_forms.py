@@ -35,11 +35,10 @@ to the frame's hash or to an earlier form is left out.
 from typing import Literal
 
 import numpy as np
-import pdqhash
 from PIL import Image
 
-from hashing.forms import centre_crop, trim_borders
-from hashing.pdq import MIN_QUALITY
+from hashing.forms import centre_crop, middle_crop, trim_borders
+from hashing.pdq import MIN_QUALITY, pdq_of_pixels
 
 Side = Literal["submitted", "queried"]
 FRAME_TRIM_MIN_RUN = 0.005
@@ -56,7 +55,7 @@ def frame_variants(rgb: np.ndarray, main: bytes, side: Side) -> tuple[bytes, ...
     if side == SUBMITTED:
         forms = [trimmed] if bars else []
         forms += [centre_crop(trimmed, 0.9), centre_crop(trimmed, 0.8)]
-        forms += [_middle(trimmed, 1.0, 0.9), _middle(trimmed, 0.9, 1.0)]
+        forms += [middle_crop(trimmed, 1.0, 0.9), middle_crop(trimmed, 0.9, 1.0)]
         arrays = [np.asarray(form) for form in forms]
     else:
         forms = [trimmed] if bars else []
@@ -65,15 +64,7 @@ def frame_variants(rgb: np.ndarray, main: bytes, side: Side) -> tuple[bytes, ...
         arrays += [rgb[:, ::-1]] + ([np.asarray(trimmed)[:, ::-1]] if bars else [])
     found: list[bytes] = []
     for pixels in arrays:
-        bits, quality = pdqhash.compute(np.ascontiguousarray(pixels, dtype=np.uint8))
-        value = np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
+        value, quality = pdq_of_pixels(pixels)
         if quality >= MIN_QUALITY and value != main and value not in found:
             found.append(value)
     return tuple(found)
-
-
-def _middle(picture: Image.Image, width: float, height: float) -> Image.Image:
-    """The centre part keeping `width` of the width and `height` of the height."""
-    w, h = picture.size
-    left, top = int(w * (1 - width) / 2), int(h * (1 - height) / 2)
-    return picture.crop((left, top, left + round(w * width), top + round(h * height)))

@@ -27,11 +27,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
-import numpy as np
-import pdqhash
-
 from hashing.algorithm import RADIUS, BinaryCodec, IndexKind
-from hashing.pdq import MIN_QUALITY
+from hashing.pdq import MIN_QUALITY, pdq_of_pixels
 from hashing.sampling import sample
 from hashing.video import DEFAULT_LIMITS, DecodedFrame, VideoLimits, VideoSource, open_video
 from hashing.video_forms import Side, frame_variants
@@ -129,12 +126,11 @@ def hash_frame(
     height); with `forms`, also that side's other forms of a frame of enough quality
     (`hashing.video_forms.frame_variants`)."""
     rgb = frame.rgb(size)
-    bits, quality = pdqhash.compute(rgb)
-    value = np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
+    value, quality = pdq_of_pixels(rgb)
     variants = (
         frame_variants(rgb, value, forms) if forms is not None and quality >= MIN_QUALITY else ()
     )
-    return VideoFrameHash(frame.number, float(frame.timestamp), int(quality), value, variants)
+    return VideoFrameHash(frame.number, float(frame.timestamp), quality, value, variants)
 
 
 def hash_video(

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import PIL
+from machine import cpu_model
 from PIL import Image, ImageFilter, ImageOps
 
 from hashing import PDQ_ALGORITHM, load_image
@@ -76,16 +77,6 @@ def compare(label: str, data: bytes, repeat: int) -> tuple[float, int]:
         f"| {label} | {len(data) / 1e6:.2f} MB | {naive_ms:.1f} | {fast_ms:.1f} | {ratio:.1f}x | {bits} |"
     )
     return ratio, bits
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> int:

@@ -14,16 +14,15 @@ same run.
 import argparse
 import gc
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import faiss
 import numba
 import numpy as np
 import psutil
+from machine import cpu_model
 
 from index import ExactIndex, IndexConfig
 
@@ -149,14 +148,7 @@ def main() -> int:
     parser.add_argument("--truth", type=int, default=200, help="queries checked by brute force")
     parser.add_argument("--flat-queries", type=int, default=200, help="queries timed on Flat")
     args = parser.parse_args()
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     print(
         f"machine: {cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
         f"faiss {faiss.__version__}, numba {numba.__version__}, numpy {np.__version__}"

@@ -24,16 +24,15 @@ checked against a numpy brute force on a few queries.
 import argparse
 import gc
 import os
-import platform
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numba
 import numpy as np
 import numpy.typing as npt
 import psutil
+from machine import cpu_model
 
 from index import ExactIndex, IndexConfig
 
@@ -160,14 +159,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="60-frame queries of each kind")
     parser.add_argument("--truth", type=int, default=3, help="queries checked by brute force")
     args = parser.parse_args()
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     print(
         f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; numpy {np.__version__}, numba {numba.__version__}"

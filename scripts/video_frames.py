@@ -15,6 +15,7 @@ import numpy as np
 import video_transforms as vt
 from PIL import Image
 
+from hashing.pdq import pdq_of_pixels
 from hashing.sampling import sample
 from hashing.video import open_video
 from hashing.video_forms import QUERIED, SUBMITTED, frame_variants
@@ -29,6 +30,7 @@ class Timed:
     timestamp: Fraction
     duration: Fraction
     hash: VideoFrameHash
+    forms: tuple[VideoFrameHash, VideoFrameHash] | None = None  # with submitted, queried forms
 
 
 # `--forms`: also each frame's other forms (hashing.video_forms), both sides'; read from
@@ -42,22 +44,28 @@ def hash_rates(path: Path) -> tuple[Frames, float]:
     with FORMS, also with the submitted ("s1", "s2") and queried ("q1", "q2") forms."""
     end = Fraction(0)
     with open_video(path) as video:
-        timed, forms = [], {}
+        timed = []
         for frame in sample(video.frames(), 2):
-            plain = hash_frame(frame)
-            if FORMS and plain.quality >= 50:
+            if not FORMS:
+                timed.append(Timed(frame.timestamp, frame.duration, hash_frame(frame)))
+            else:  # the frame's pixels once, for its hash and both sides' forms
                 rgb = frame.rgb()
-                forms[id(plain)] = tuple(
-                    replace(plain, variants=frame_variants(rgb, plain.hash, side))
+                value, quality = pdq_of_pixels(rgb)
+                plain = VideoFrameHash(frame.number, float(frame.timestamp), quality, value)
+                submitted, queried = (
+                    replace(
+                        plain, variants=frame_variants(rgb, value, side) if quality >= 50 else ()
+                    )
                     for side in (SUBMITTED, QUERIED)
                 )
-            timed.append(Timed(frame.timestamp, frame.duration, plain))
+                timed.append(Timed(frame.timestamp, frame.duration, plain, (submitted, queried)))
             end = frame.timestamp + frame.duration
-    out: Frames = {2: [t.hash for t in timed], 1: [t.hash for t in sample(iter(timed), 1)]}
+    by_rate = {2: timed, 1: list(sample(iter(timed), 1))}
+    out: Frames = {rate: [t.hash for t in ts] for rate, ts in by_rate.items()}
     if FORMS:
-        for rate in (1, 2):
+        for rate, ts in by_rate.items():
             for n, side in enumerate("sq"):
-                out[f"{side}{rate}"] = [forms.get(id(f), (f, f))[n] for f in out[rate]]
+                out[f"{side}{rate}"] = [t.forms[n] for t in ts if t.forms is not None]
     return out, float(end)
 
 

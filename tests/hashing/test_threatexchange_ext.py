@@ -9,6 +9,7 @@ import dataclasses
 import pickle
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from threatexchange.utils import dataclass_json
 
 from hashing import threatexchange_ext as ext
 from hashing.client import ServiceError
+from hashing.platform_replies import Change
 from hashing.threatexchange_ext import (
     HashbankCheckpoint,
     HashbankCollabConfig,
@@ -36,6 +38,7 @@ from hashing.threatexchange_ext import (
     HashbankSignalExchangeAPI,
     HashbankSignalMetadata,
 )
+from hashing.threatexchange_records import page_updates
 from tests.pytx_vpdq import vpdq_signal
 
 URL = "https://hashbank.example"
@@ -368,11 +371,6 @@ def test_video_records_survive_pickle_and_dataclass_json() -> None:
 
 
 def test_a_videos_pytx_record_holds_its_frames_not_their_variants() -> None:
-    from datetime import UTC, datetime
-
-    from hashing.platform_replies import Change
-    from hashing.threatexchange_records import page_updates
-
     now = datetime.now(UTC)
     frames = [f"{i:02x}" * 32 for i in range(1, 4)]
     crops = [f"{i:02x}" * 32 for i in range(0xA1, 0xA4)]

@@ -118,9 +118,14 @@ export function trimBorders({ data, width, height }, tolerance = TRIM_TOLERANCE,
 
 /** The box of `hashing.forms.centre_crop(image of width x height, scale)`. */
 export function centreCropBox(width, height, scale) {
-  const x0 = Math.trunc((width * (1 - scale)) / 2);
-  const y0 = Math.trunc((height * (1 - scale)) / 2);
-  return { x0, y0, x1: x0 + roundHalfEven(width * scale), y1: y0 + roundHalfEven(height * scale) };
+  return middleBox(width, height, scale, scale);
+}
+
+/** The box of `hashing.forms.middle_crop(image of w x h, width, height)`. */
+export function middleBox(w, h, width, height) {
+  const x0 = Math.trunc((w * (1 - width)) / 2);
+  const y0 = Math.trunc((h * (1 - height)) / 2);
+  return { x0, y0, x1: x0 + roundHalfEven(w * width), y1: y0 + roundHalfEven(h * height) };
 }
 
 /** The box of `hashing.forms.caption_band`: full width, without the top and bottom bands. */

@@ -12,16 +12,9 @@
 // to an earlier form are left out, in Python's order.
 
 import { pdqFromRGBA } from "./pdq.js";
-import { centreCropBox, crop, MIN_QUALITY, roundHalfEven, trimBorders, TRIM_TOLERANCE } from "./policy.js";
+import { centreCropBox, crop, middleBox, MIN_QUALITY, trimBorders, TRIM_TOLERANCE } from "./policy.js";
 
 export const FRAME_TRIM_MIN_RUN = 0.005; // hashing/video_forms.py FRAME_TRIM_MIN_RUN
-
-/** The box of `hashing.video_forms._middle(picture, width, height)`. */
-export function middleBox(w, h, width, height) {
-  const x0 = Math.trunc((w * (1 - width)) / 2);
-  const y0 = Math.trunc((h * (1 - height)) / 2);
-  return { x0, y0, x1: x0 + roundHalfEven(w * width), y1: y0 + roundHalfEven(h * height) };
-}
 
 export function frameVariants(image, mainHex) {
   const box = trimBorders(image, TRIM_TOLERANCE, FRAME_TRIM_MIN_RUN);
