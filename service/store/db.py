@@ -1,6 +1,8 @@
 """Database engine and sessions: portable SQLAlchemy with SQLite made safe for several workers."""
 
 import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 _READ_ONLY = "hashbank_read_only"
 _DURABLE = "hashbank_durable"
 _CHANGED = "hashbank_changed"  # session.info flag: this transaction wrote the change log
+_BUSY_TIMEOUT_MS = 30_000
 
 log = logging.getLogger("hashbank.db")
 
@@ -105,17 +108,19 @@ def _create_engine(url: str) -> Engine:
         return create_engine(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from pysqlite so BEGIN IMMEDIATE below works.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged case survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -129,3 +134,29 @@ def _create_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN" if options.get(_READ_ONLY, False) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (readers never block the writer), waiting out other openers.
+
+    WAL is a property of the file, so only its first opener switches it. That
+    switch needs the file to itself and SQLite may refuse it at once with "database
+    is locked", busy timeout or not, while other processes open the same new file
+    (N workers of M replicas starting together): so the switch is retried, for
+    no longer than the busy timeout, instead of failing the worker's start.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            if cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("could not put the database in WAL mode: locked")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
