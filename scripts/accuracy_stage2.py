@@ -174,7 +174,7 @@ def stage2_report(
     m = stage2.margins
     default = stats[DEFAULT_POLICY.name]
     base = sum(row.found for row in default.rows.values())
-    targets = [t for t in TRANSFORMS if t in TARGETS]
+    targets = [t for t in TRANSFORMS if t in TARGETS and default.rows[t].total]
     lines = [
         f"Second stage (benchmark only; `+stage2` above is `{STAGE2.name}`): a stored image whose "
         f"best distance is in ({DEFAULT_POLICY.threshold}, T2] is accepted only with the evidence "

@@ -2,7 +2,10 @@
 
 For every photo in each DIR, makes seeded, deterministic transformed copies
 (re-encodes, resizes, colour changes, caption, watermark, a re-share chain,
-rotations and flips, crops, padding, screenshots) and runs the real pipeline:
+rotations and flips, crops, padding, screenshots, and the re-poster's edits of
+issue 18: caption bars, labels, stickers, frames, aspect and one-sided crops,
+collages, picture in picture, small screenshots, rotations up to 10°) and runs
+the real pipeline:
 
 * survivor side: `hashing.load_image` + `hashing.policy` submission hashes of
   each original, stored in the service's own `IndexSet` (the `index` package);
@@ -20,23 +23,36 @@ default policy (`Stage2`: accept a best distance above its threshold, up to T2,
 only on independent evidence; not in the service), with their margins.
 
     .venv/bin/python scripts/bench_accuracy.py DIR... [--limit N] [--seed S] [--out docs/accuracy.md]
+        [--half all|tune|held-out] [--policies baseline,hashbank,+stage2] [--kinds NAMES]
+        [--fillers DIR]
+
+`--half` measures one stable half of each folder (by the parity of the first byte of
+sha256 of the file name: even = tune, odd = held-out); `--policies` and `--kinds` only
+the rows and transforms named (the second stage only with `+stage2`), to keep a run
+short. Collages and picture in picture take their other photos from `--fillers`
+(default `../shared/datasets/clothing` beside the clone), which must not be the set
+measured: a filler that is one of its originals would make a true match look false.
 
 The report goes to stdout and between the markers in `--out` (the rest of that
 file, the hand-written part, is kept). The transforms are in
-`accuracy_transforms.py`, the second stage in `accuracy_stage2.py`, what is
+`accuracy_transforms.py` and `accuracy_edits.py` (what they share in
+`accuracy_drawing.py`), the second stage in `accuracy_stage2.py`, what is
 recorded in `accuracy_results.py`; this file hashes, matches and reports.
 """
 
 import argparse
+import hashlib
 import os
 import platform
 import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from accuracy_edits import FILLERS
 from accuracy_results import WIDE, ImageResult, PolicyStats, Query, Row
 from accuracy_stage2 import SECOND_HASHES, STAGE2, SecondStage, stage2_report
 from accuracy_transforms import TARGETS, TRANSFORMS
@@ -60,16 +76,38 @@ POLICIES: dict[str, MatchPolicy | None] = {
     **comparison_steps(),
     DEFAULT_POLICY.name: DEFAULT_POLICY,
 }
+HALVES = ("all", "tune", "held-out")
+FILLERS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "clothing"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a run measures: policy rows (in POLICIES' order), transforms, the second stage."""
+
+    policies: tuple[str, ...] = tuple(POLICIES)
+    kinds: tuple[str, ...] = tuple(TRANSFORMS)
+    stage2: bool = True
+
+
+def half_of(path: Path) -> str:
+    """The stable half a file belongs to: even first byte of sha256(name) tune, odd held-out."""
+    return ("tune", "held-out")[hashlib.sha256(path.name.encode()).digest()[0] % 2]
+
+
+def _use_fillers(paths: list[Path]) -> None:
+    """Once per worker process: the other photos of collages and picture in picture."""
+    FILLERS.use(paths)
 
 
 # -- hashing (in worker processes) -----------------------------------------------------
 
 
-def _query(image: Image.Image) -> Query:
+def _query(image: Image.Image, sel: Selection) -> Query:
     codes: dict[str, list[bytes] | None] = {}
     seconds: dict[str, float] = {}
     forms: list[list[bytes]] = []
-    for name, policy in POLICIES.items():
+    for name in sel.policies:
+        policy = POLICIES[name]
         start = time.perf_counter()
         try:
             if policy is None:
@@ -77,7 +115,7 @@ def _query(image: Image.Image) -> Query:
             else:
                 groups = policy.query_groups(image)
                 codes[name] = [h.value for group in groups for h in group]
-                if policy is DEFAULT_POLICY:
+                if policy is DEFAULT_POLICY and sel.stage2:
                     forms = [[h.value for h in group] for group in groups]
         except HashingError:
             codes[name] = None
@@ -93,38 +131,40 @@ def _query(image: Image.Image) -> Query:
     return Query(codes, seconds, forms, second)
 
 
-def process(path: Path, seed: int) -> ImageResult:
+def process(path: Path, seed: int, sel: Selection) -> ImageResult:
     result = ImageResult(path)
     try:
         canonical = load_image(path)
-        for name, policy in POLICIES.items():
+        for name in sel.policies:
+            policy = POLICIES[name]
             if policy is None:
                 result.submitted[name] = [PDQ_ALGORITHM.compute(canonical).value]
             else:
                 result.submitted[name] = [h.value for h in policy.submission_hashes(canonical)]
-        trimmed = trim_borders(canonical)
-        result.second = {k: a.compute(trimmed).value for k, a in SECOND_HASHES.items()}
-        result.original = _query(canonical)
+        if sel.stage2:
+            trimmed = trim_borders(canonical)
+            result.second = {k: a.compute(trimmed).value for k, a in SECOND_HASHES.items()}
+        result.original = _query(canonical, sel)
     except HashingError as exc:
         result.error = str(exc)
         return result
     with Image.open(path) as raw:
         source = ImageOps.exif_transpose(raw).convert("RGB")
-    for name, transform in TRANSFORMS.items():
+    for name in sel.kinds:
         rng = random.Random(f"{seed}/{path.name}/{name}")
-        data = transform(source, rng)
+        data = TRANSFORMS[name](source, rng)
         start = time.perf_counter()
         try:
             image = load_image(data)
         except HashingError:
-            result.copies[name] = Query(dict.fromkeys(POLICIES), {})
+            result.copies[name] = Query(dict.fromkeys(sel.policies), {})
             continue
         result.decode_seconds += time.perf_counter() - start
-        result.copies[name] = _query(image)
+        result.copies[name] = _query(image, sel)
     return result
 
 
-def _process_args(args: tuple[Path, int]) -> ImageResult:
+def _process_args(args: tuple[Path, int, Selection]) -> ImageResult:
     return process(*args)
 
 
@@ -166,16 +206,19 @@ class _Run:
         return own, other
 
 
-def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], SecondStage]:
+def evaluate(
+    results: list[ImageResult], sel: Selection
+) -> tuple[dict[str, PolicyStats], SecondStage | None]:
     ok = [r for r in results if r.error is None]
     stats: dict[str, PolicyStats] = {}
     stage2: SecondStage | None = None
-    for name, policy in POLICIES.items():
+    for name in sel.policies:
+        policy = POLICIES[name]
         rule = policy or POLICIES["dihedral"]  # the baseline matches alike; its query is 1 hash
         assert rule is not None
         st = stats[name] = PolicyStats()
         run = _Run(rule, st, ok, name)
-        if policy is DEFAULT_POLICY:
+        if policy is DEFAULT_POLICY and sel.stage2:
             stage2 = SecondStage(run.index, run.owner, ok)
         for me, r in enumerate(ok):
             assert r.original is not None
@@ -207,7 +250,8 @@ def evaluate(results: list[ImageResult]) -> tuple[dict[str, PolicyStats], Second
                 if me not in hits:
                     st.misses.append((t, r.path.name, own))
     # After the rows above, so that its numpy work does not disturb their timings.
-    assert stage2 is not None
+    if stage2 is None:
+        return stats, None
     for me, r in enumerate(ok):
         assert r.original is not None
         stage2.add(r.original, me, None)
@@ -232,7 +276,9 @@ def report(
     folder: Path,
     results: list[ImageResult],
     stats: dict[str, PolicyStats],
-    stage2: SecondStage,
+    stage2: SecondStage | None,
+    sel: Selection,
+    half: str = "all",
 ) -> str:
     ok = [r for r in results if r.error is None]
     n = len(ok)
@@ -241,7 +287,9 @@ def report(
     lines = [
         f"### {name}",
         "",
-        f"`{folder}`: {len(results)} images, {n} hashable"
+        f"`{folder}`"
+        + ("" if half == "all" else f", {half} half")
+        + f": {len(results)} images, {n} hashable"
         + (
             f" ({len(results) - n} refused: "
             + "; ".join(f"{r.path.name}: {r.error}" for r in results if r.error)
@@ -255,28 +303,35 @@ def report(
         "",
         "Recall (copies that match their own original), per transform:",
         "",
-        "| transform | target | "
-        + " | ".join(POLICIES)
-        + f" | +stage2 | {DEFAULT_POLICY.name} misses within {WIDE} |",
-        "|---|---|" + "---|" * (len(POLICIES) + 2),
     ]
-    default = stats[DEFAULT_POLICY.name]
-    for t in TRANSFORMS:
+    default = stats.get(DEFAULT_POLICY.name)
+    extra = (["+stage2"] if stage2 is not None else []) + (
+        [f"{DEFAULT_POLICY.name} misses within {WIDE}"] if default is not None else []
+    )
+    columns = [*sel.policies, *extra]
+    lines += [
+        "| transform | target | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    for t in sel.kinds:
         target = TARGETS.get(t)
         cells = []
-        for p in POLICIES:
+        for p in sel.policies:
             row = stats[p].rows[t]
             cell = _pct(row)
             if p == DEFAULT_POLICY.name and target is not None:
                 cell = f"**{cell}**" + ("" if row.found >= target * row.total else " ✗")
             cells.append(cell)
-        cells.append(_pct(stage2.stats[STAGE2].rows[t]))
-        unhashable = default.rows[t].unhashable
+        if stage2 is not None:
+            cells.append(_pct(stage2.stats[STAGE2].rows[t]))
+        if default is not None:
+            cells.append(str(default.rows[t].near_misses))
+        unhashable = (default or next(iter(stats.values()))).rows[t].unhashable
         note = f" ({unhashable} unhashable)" if unhashable else ""
         lines.append(
             f"| {t}{note} | {f'≥ {target:.0%}' if target else 'report'} | "
             + " | ".join(cells)
-            + f" | {default.rows[t].near_misses} |"
+            + " |"
         )
     pairs = n * (n - 1) // 2
     copies = sum(len(r.copies) for r in ok)
@@ -286,8 +341,8 @@ def report(
         f"False matches: {pairs:,} distinct pairs of originals (each queried both ways), and "
         f"{copies:,} copies x {n - 1} other originals = {cross:,} cross-image (copy, original) pairs.",
         "",
-        "| | " + " | ".join(POLICIES) + " |",
-        "|---|" + "---|" * len(POLICIES),
+        "| | " + " | ".join(sel.policies) + " |",
+        "|---|" + "---|" * len(sel.policies),
         "| false pairs of originals | "
         + " | ".join(str(len(s.original_pairs)) for s in stats.values())
         + " |",
@@ -320,8 +375,10 @@ def report(
         "",
         f"Decoding a copy (`load_image`) took {1000 * sum(r.decode_seconds for r in ok) / max(1, copies):.1f} ms on average, the same for every row.",
     ]
-    lines += _unmet_report(default)
-    lines += ["", *stage2_report(stage2, stats, ok, copies)]
+    if default is not None:
+        lines += _unmet_report(default)
+    if stage2 is not None:
+        lines += ["", *stage2_report(stage2, stats, ok, copies)]
     examples = [e for s in stats.values() for e in s.examples]
     if examples:
         lines += [
@@ -336,10 +393,12 @@ def report(
 def _unmet_report(default: PolicyStats) -> list[str]:
     """Each copy the default policy missed in a row whose target it does not meet."""
     unmet = [
-        t for t, target in TARGETS.items() if default.rows[t].found < target * default.rows[t].total
+        t
+        for t, target in TARGETS.items()
+        if default.rows[t].total and default.rows[t].found < target * default.rows[t].total
     ]
     if not unmet:
-        return ["", f"Every target is met by `{DEFAULT_POLICY.name}` on this set."]
+        return ["", f"Every target measured is met by `{DEFAULT_POLICY.name}` on this set."]
     lines = [
         "",
         f"Copies `{DEFAULT_POLICY.name}` missed in rows whose target it does not meet:",
@@ -355,6 +414,19 @@ def _unmet_report(default: PolicyStats) -> list[str]:
     return lines
 
 
+def _names(text: str, known: list[str], what: str) -> list[str]:
+    """A comma list of known names; a name may hold a comma itself ("screenshot, cropped")."""
+    names, pending = [], ""
+    for part in text.split(","):
+        pending = f"{pending},{part}" if pending else part
+        if pending.strip() in known:
+            names.append(pending.strip())
+            pending = ""
+    if pending.strip() or not names:
+        raise SystemExit(f"error: unknown {what} {pending.strip()!r}; known: {', '.join(known)}")
+    return names
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dirs", nargs="+", type=Path)
@@ -362,34 +434,47 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None, help="markdown file to update")
+    parser.add_argument("--half", choices=HALVES, default="all", help="sha256(name) parity split")
+    parser.add_argument("--policies", default="", help="comma list of rows (+stage2 too)")
+    parser.add_argument("--kinds", default="", help="comma list of transforms")
+    parser.add_argument("--fillers", type=Path, default=FILLERS_DIR, help="other photos")
     args = parser.parse_args()
+    sel = Selection()
+    if args.policies:
+        names = _names(args.policies, [*POLICIES, "+stage2"], "policy")
+        if "+stage2" in names and DEFAULT_POLICY.name not in names:
+            raise SystemExit(f"error: +stage2 is measured on {DEFAULT_POLICY.name}: name it too")
+        rows = tuple(p for p in POLICIES if p in names)
+        sel = Selection(rows, sel.kinds, "+stage2" in names)
+    if args.kinds:
+        kinds = _names(args.kinds, list(TRANSFORMS), "kind")
+        sel = Selection(sel.policies, tuple(t for t in TRANSFORMS if t in kinds), sel.stage2)
+    fillers = find_images([args.fillers]) if args.fillers.is_dir() else []
+    if not fillers:
+        print(f"error: no filler photos in {args.fillers} (--fillers)", file=sys.stderr)
+        return 1
+    if any(folder.resolve() == args.fillers.resolve() for folder in args.dirs):
+        print("error: --fillers is a set being measured; pass another folder", file=sys.stderr)
+        return 1
 
-    sections = []
-    for folder in args.dirs:
-        paths = find_images([folder])
-        if args.limit:
-            paths = paths[: args.limit]
-        if not paths:
-            print(f"error: no images in {folder}", file=sys.stderr)
-            return 1
-        start = time.perf_counter()
-        work = [(p, args.seed) for p in paths]
-        if args.jobs > 1:
-            with ProcessPoolExecutor(args.jobs) as pool:
-                results = list(pool.map(_process_args, work, chunksize=1))
-        else:
-            results = [_process_args(w) for w in work]
-        stats, stage2 = evaluate(results)
-        name = folder.resolve().name
-        section = report(name, folder, results, stats, stage2)
-        print(section)
-        print(f"({name}: {time.perf_counter() - start:.0f} s)", file=sys.stderr)
-        sections.append(section)
-
+    options = (
+        (f" --limit {args.limit}" if args.limit else "")
+        + f" --seed {args.seed}"
+        + (f" --half {args.half}" if args.half != "all" else "")
+        + (f" --policies {args.policies}" if args.policies else "")
+        + (f" --kinds '{args.kinds}'" if args.kinds else "")
+        + (f" --fillers {args.fillers}" if args.fillers != FILLERS_DIR else "")
+    )
+    half = {
+        "all": "both halves of each set",
+        "tune": "the tuning half of each set (even first byte of sha256 of the file name)",
+        "held-out": "the held-out half of each set (odd first byte of sha256 of the file name)",
+    }[args.half]
     header = (
         f"Generated by `scripts/bench_accuracy.py {' '.join(str(d) for d in args.dirs)}"
-        + (f" --limit {args.limit}" if args.limit else "")
-        + f" --seed {args.seed}` on {platform.machine()}, Python {platform.python_version()}. "
+        + options
+        + f"` on {platform.machine()}, Python {platform.python_version()}; measured: {half}, "
+        f"other photos of collages and picture in picture from `{args.fillers.resolve().name}`. "
         "Rows: `baseline` plain PDQ ≤ 31 without rotations/flips; `dihedral` the 8 dihedral "
         "query hashes; `+trim` also border trimming; `+crops` also centre crops (stored at "
         f"{', '.join(f'{s:.0%}' for s in DEFAULT_POLICY.crop_scales)} of the trimmed image "
@@ -403,6 +488,34 @@ def main() -> int:
         f"{DEFAULT_POLICY.threshold}; `+stage2` the default policy plus a second stage "
         f"measured here only (`{STAGE2.name}`, see below each set). ✗ marks a target not met.\n"
     )
+    print(header)
+    sections = []
+    for folder in args.dirs:
+        paths = find_images([folder])
+        if args.half != "all":
+            paths = [p for p in paths if half_of(p) == args.half]
+        if args.limit:
+            paths = paths[: args.limit]
+        if not paths:
+            print(f"error: no images in {folder}", file=sys.stderr)
+            return 1
+        start = time.perf_counter()
+        work = [(p, args.seed, sel) for p in paths]
+        if args.jobs > 1:
+            with ProcessPoolExecutor(
+                args.jobs, initializer=_use_fillers, initargs=(fillers,)
+            ) as pool:
+                results = list(pool.map(_process_args, work, chunksize=1))
+        else:
+            _use_fillers(fillers)
+            results = [_process_args(w) for w in work]
+        stats, stage2 = evaluate(results, sel)
+        name = folder.resolve().name
+        section = report(name, folder, results, stats, stage2, sel, args.half)
+        print(section)
+        print(f"({name}: {time.perf_counter() - start:.0f} s)", file=sys.stderr)
+        sections.append(section)
+
     generated = "\n".join([BEGIN, header, *sections, END])
     if args.out:
         text = args.out.read_text() if args.out.exists() else ""
