@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import BSDS500, REPO
+from tests.hashing.accuracy_bench import photo_folder, run_bench
 
 SEEDS = range(12)
 
@@ -201,27 +202,17 @@ def test_fillers_must_be_set(ed: ModuleType) -> None:
 
 
 def test_bench_measures_a_half_some_rows_and_kinds(tmp_path: Path) -> None:
-    photos = tmp_path / "photos"
-    photos.mkdir()
     chosen = sorted(BSDS500.glob("*.jpg"))[:6]
-    for path in chosen:
-        (photos / path.name).write_bytes(path.read_bytes())
     held = [p for p in chosen if hashlib.sha256(p.name.encode()).digest()[0] % 2]
     assert 0 < len(held) < 6
+    photos = photo_folder(tmp_path, chosen)
     bench = (sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), str(photos))
-    result = subprocess.run(
-        [
-            *bench,
-            *("--jobs", "1", "--half", "held-out", "--policies", "baseline,hashbank"),
-            *("--kinds", "screenshot, cropped,collage,picture in picture"),
-            *("--fillers", str(tmp_path / "fillers")),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_bench(
+        photos,
+        *("--jobs", "1", "--half", "held-out", "--policies", "baseline,hashbank"),
+        *("--kinds", "screenshot, cropped,collage,picture in picture"),
+        *("--fillers", str(tmp_path / "fillers")),
     )
-    assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "measured: the held-out half of each set" in text
     assert f"held-out half: {len(held)} images" in text

@@ -30,6 +30,7 @@ from hashing.policy import (
     query_hashes,
     submission_hashes,
 )
+from tests.hashing.accuracy_bench import photo_folder, run_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "pdq-reference"
@@ -298,26 +299,13 @@ def test_hash_counts(bridge: Image.Image, bridge_submitted: list[Hash]) -> None:
 
 
 def test_bench_accuracy_smoke(tmp_path: Path) -> None:
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for path in sorted(BSDS.glob("*.jpg"))[:4]:
-        (photos / path.name).write_bytes(path.read_bytes())
+    photos = photo_folder(tmp_path, sorted(BSDS.glob("*.jpg"))[:4])
     out = tmp_path / "accuracy.md"
     out.write_text(
         "# Accuracy\n\n<!-- bench_accuracy:begin -->\nSTALE-REPORT\n"
         "<!-- bench_accuracy:end -->\n\nkept\n"
     )
-    result = subprocess.run(
-        [
-            *(sys.executable, str(ROOT / "scripts" / "bench_accuracy.py"), str(photos)),
-            *("--jobs", "1", "--seed", "3", "--out", str(out)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    run_bench(photos, *("--jobs", "1", "--seed", "3", "--out", str(out)))
     text = out.read_text()
     assert "STALE-REPORT" not in text
     assert text.endswith("\n\nkept\n")
